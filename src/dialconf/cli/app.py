@@ -1,0 +1,84 @@
+"""Entry point of the `dialconf` command: global options, sub-commands and exit codes.
+
+Exit codes: 0 success; 1 the action was refused (one line on stderr says why); 2 usage error;
+3 an unexpected internal error (a bug: please report it with DIALCONF_DEBUG=1 output).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+import click
+import typer
+
+from dialconf.cli import admin, audit, bridge, db, dialin, mail, number, serve, tenant, user
+from dialconf.cli.runtime import Runtime
+from dialconf.config import Settings
+from dialconf.errors import DialconfError
+
+app = typer.Typer(
+    name="dialconf",
+    help="Dial-in audio conferencing administration: tenants, bridges, numbers, users, conference IDs and PINs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    acting_as: str | None = typer.Option(
+        None,
+        "--as",
+        metavar="EMAIL",
+        help="Act as this admin account (default: the operator). Also DIALCONF_ACTOR.",
+    ),
+) -> None:
+    ctx.obj = Runtime(settings=Settings.from_env(), acting_as=acting_as)
+    ctx.call_on_close(ctx.obj.close)
+
+
+for module in (tenant, bridge, number, admin, user, mail, audit, dialin, db):
+    app.add_typer(module.app, name=module.NAME, help=module.HELP)
+serve.register(app)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with `argv` and return its exit code (what `main` exits with)."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="dialconf", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        print("dialconf: aborted", file=sys.stderr)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except DialconfError as exc:
+        first, _, rest = exc.message.partition("\n")
+        print(f"dialconf: {first}", file=sys.stderr)
+        if rest:
+            print(rest, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("dialconf: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("DIALCONF_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"dialconf: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            file=sys.stderr,
+        )
+        return 3
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())

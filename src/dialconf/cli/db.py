@@ -1,0 +1,28 @@
+"""dialconf db ..."""
+
+from __future__ import annotations
+
+import typer
+
+from dialconf.cli.common import JSON, runtime
+from dialconf.cli.output import emit_json, say
+from dialconf.store import migrate
+
+NAME = "db"
+HELP = "Database schema migrations."
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("upgrade")
+def upgrade(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """Create or upgrade the database schema to the newest revision (run it after every upgrade)."""
+    rt = runtime(ctx)
+    before, after = migrate.upgrade(rt.engine)
+    if as_json:
+        emit_json(
+            {"database": rt.engine.url.render_as_string(hide_password=True), "from": before, "to": after}
+        )
+    elif before == after:
+        say(f"database is up to date (revision {after})")
+    else:
+        say(f"database upgraded from {before or 'empty'} to revision {after}")

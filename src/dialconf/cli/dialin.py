@@ -1,0 +1,36 @@
+"""dialconf dialin ..."""
+
+from __future__ import annotations
+
+import typer
+
+from dialconf.cli.common import JSON, runtime
+from dialconf.cli.output import emit_json, say
+from dialconf.services import dialin as dialin_service
+
+NAME = "dialin"
+HELP = "What the auto attendant does with a call."
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("lookup")
+def lookup(
+    ctx: typer.Context,
+    number: str = typer.Option(..., "--number", metavar="+E164", help="The service number that was dialed."),
+    digits: str = typer.Option(
+        ..., "--digits", metavar="DIGITS", help="What the caller typed, e.g. 1234567#."
+    ),
+    caller: str | None = typer.Option(None, "--caller", metavar="+E164", help="The caller's number."),
+    pin: str | None = typer.Option(None, "--pin", metavar="PIN", help="Leader PIN typed after '*'."),
+    as_json: bool = JSON,
+) -> None:
+    """Resolve a call: join which user's room, or reject it and why. Wrong IDs count against the caller."""
+    rt = runtime(ctx)
+    result = dialin_service.lookup(rt.uow(), number=number, digits=digits, caller=caller, pin=pin)
+    if as_json:
+        emit_json(result)
+    elif result.result == "join":
+        say(f"join room {result.room} (organizer {result.upn}, as {result.reason})")
+    else:
+        extra = f"; caller locked out until {result.locked_until:%H:%M UTC}" if result.locked_until else ""
+        say(f"reject: {result.reason}{extra}")

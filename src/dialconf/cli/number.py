@@ -1,0 +1,103 @@
+"""dialconf number ..."""
+
+from __future__ import annotations
+
+import typer
+
+from dialconf.cli.common import JSON, runtime
+from dialconf.cli.output import emit_json, say, show_table
+from dialconf.services import bridges
+from dialconf.services.views import NumberView
+
+NAME = "number"
+HELP = "Manage the dial-in service numbers of a tenant's bridges."
+app = typer.Typer(no_args_is_help=True)
+
+
+def _one(view: NumberView, verb: str, as_json: bool) -> None:
+    if as_json:
+        emit_json(view)
+    else:
+        kind = "toll-free" if view.toll_free else "toll"
+        default = ", default" if view.default else ""
+        say(f"{verb} {view.display} ({kind}{default}) on bridge {view.bridge}")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    tenant: str,
+    number: str = typer.Argument(..., metavar="+E164"),
+    bridge: str | None = typer.Option(
+        None, "--bridge", help="Bridge name (default: the tenant's first bridge)."
+    ),
+    toll_free: bool = typer.Option(False, "--toll-free", help="The number is toll-free."),
+    city: str | None = typer.Option(None, "--city", metavar="TEXT"),
+    default: bool = typer.Option(False, "--default", help="Make it the bridge default (toll numbers only)."),
+    language: list[str] = typer.Option(
+        [], "--language", metavar="L", help="Prompt language; first is primary, up to 4 more. Default en-US."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Add a service number to a bridge."""
+    rt = runtime(ctx)
+    view = bridges.add_number(
+        rt.uow(),
+        tenant=tenant,
+        number=number,
+        bridge=bridge,
+        toll_free=toll_free,
+        city=city,
+        default=default,
+        languages=language or None,
+        actor=rt.actor,
+    )
+    _one(view, "added", as_json)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, tenant: str, as_json: bool = JSON) -> None:
+    """List a tenant's service numbers."""
+    rt = runtime(ctx)
+    views = bridges.list_numbers(rt.uow(), tenant=tenant, actor=rt.actor)
+    if as_json:
+        emit_json(views)
+        return
+    show_table(
+        ["number", "type", "bridge", "city", "country", "default", "languages"],
+        [
+            [
+                v.display,
+                "toll-free" if v.toll_free else "toll",
+                v.bridge,
+                v.city,
+                v.country,
+                v.default,
+                [v.primary_language, *v.secondary_languages],
+            ]
+            for v in views
+        ],
+        empty=f"no service numbers yet: dialconf number add {tenant} +E164",
+    )
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context, tenant: str, number: str = typer.Argument(..., metavar="+E164"), as_json: bool = JSON
+) -> None:
+    """Remove a service number nobody depends on."""
+    rt = runtime(ctx)
+    _one(bridges.remove_number(rt.uow(), tenant=tenant, number=number, actor=rt.actor), "removed", as_json)
+
+
+@app.command("set-default")
+def set_default(
+    ctx: typer.Context, tenant: str, number: str = typer.Argument(..., metavar="+E164"), as_json: bool = JSON
+) -> None:
+    """Make a toll number the default of its bridge."""
+    rt = runtime(ctx)
+    _one(
+        bridges.set_default_number(rt.uow(), tenant=tenant, number=number, actor=rt.actor),
+        "default is now",
+        as_json,
+    )

@@ -1,0 +1,83 @@
+"""Printing results: one JSON document with --json, readable tables otherwise."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+
+def _plain(obj: Any) -> Any:
+    return obj.to_dict() if hasattr(obj, "to_dict") else obj
+
+
+def emit_json(data: Any) -> None:
+    data = [_plain(x) for x in data] if isinstance(data, list) else _plain(data)
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def show_record(title: str, fields: Sequence[tuple[str, Any]]) -> None:
+    table = Table(title=title, show_header=False, title_justify="left", box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for name, value in fields:
+        table.add_row(name, _text(value))
+    console().print(table)
+
+
+def show_table(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], *, empty: str = "nothing to show"
+) -> None:
+    if not rows:
+        console().print(empty)
+        return
+    table = Table(*columns, header_style="bold")
+    for row in rows:
+        table.add_row(*(_text(v) for v in row))
+    console().print(table)
+
+
+def say(message: str) -> None:
+    console().print(message)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "-"
+    return str(value)
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal (and not in --json mode)."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

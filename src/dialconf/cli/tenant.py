@@ -1,0 +1,117 @@
+"""dialconf tenant ..."""
+
+from __future__ import annotations
+
+import typer
+
+from dialconf.cli.common import JSON, runtime
+from dialconf.cli.output import emit_json, show_record, show_table
+from dialconf.services import tenants
+from dialconf.services.views import TenantView
+
+NAME = "tenant"
+HELP = "Create tenants and change their settings."
+app = typer.Typer(no_args_is_help=True)
+
+
+def _show(view: TenantView, as_json: bool) -> None:
+    if as_json:
+        emit_json(view)
+        return
+    show_record(
+        f"Tenant {view.name}",
+        [
+            ("domain", view.domain),
+            ("conference ID mode", f"{view.conference_id_mode} (only the operator can change it)"),
+            ("automatic email", view.auto_email),
+            ("PIN length", view.pin_length),
+            ("email from", f"{view.email_from_name or ''} <{view.email_from_address or 'not set'}>"),
+            ("meeting migration", view.meeting_migration),
+            ("ID quarantine (days)", view.id_quarantine_days),
+            ("bridges", view.bridges),
+        ],
+    )
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Short name of the organisation, such as contoso."),
+    domain: str | None = typer.Option(None, "--domain", help="Mail domain, such as contoso.com."),
+    as_json: bool = JSON,
+) -> None:
+    """Create a tenant (operator only). IDs are dynamic by default; emails are on."""
+    rt = runtime(ctx)
+    _show(tenants.create_tenant(rt.uow(), name=name, domain=domain, actor=rt.actor), as_json)
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: str, as_json: bool = JSON) -> None:
+    """Show a tenant and its settings."""
+    rt = runtime(ctx)
+    _show(tenants.show_tenant(rt.uow(), name=name, actor=rt.actor), as_json)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """List the tenants you can see."""
+    rt = runtime(ctx)
+    views = tenants.list_tenants(rt.uow(), actor=rt.actor)
+    if as_json:
+        emit_json(views)
+        return
+    show_table(
+        ["name", "domain", "ID mode", "auto email", "PIN length", "bridges"],
+        [[v.name, v.domain, v.conference_id_mode, v.auto_email, v.pin_length, v.bridges] for v in views],
+        empty="no tenants yet: dialconf tenant create NAME",
+    )
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    name: str,
+    auto_email: bool | None = typer.Option(
+        None, "--auto-email/--no-auto-email", help="Email users on every change."
+    ),
+    pin_length: int | None = typer.Option(
+        None, "--pin-length", help="Digits in newly generated PINs (4-12)."
+    ),
+    email_from: str | None = typer.Option(None, "--email-from", metavar="ADDR", help="Sender address."),
+    email_from_name: str | None = typer.Option(
+        None, "--email-from-name", metavar="TEXT", help="Sender name."
+    ),
+    meeting_migration: bool | None = typer.Option(
+        None, "--meeting-migration/--no-meeting-migration", help="Update existing meetings after a change."
+    ),
+    id_quarantine_days: int | None = typer.Option(
+        None, "--id-quarantine-days", help="Days a released conference ID stays out of use (0-3650)."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Change tenant settings (admin or operator). The ID mode is set with set-id-mode."""
+    rt = runtime(ctx)
+    view = tenants.update_settings(
+        rt.uow(),
+        name=name,
+        actor=rt.actor,
+        auto_email=auto_email,
+        pin_length=pin_length,
+        email_from_address=email_from,
+        email_from_name=email_from_name,
+        meeting_migration=meeting_migration,
+        id_quarantine_days=id_quarantine_days,
+    )
+    _show(view, as_json)
+
+
+@app.command("set-id-mode")
+def set_id_mode(
+    ctx: typer.Context,
+    name: str,
+    mode: str = typer.Argument(..., metavar="static|dynamic"),
+    as_json: bool = JSON,
+) -> None:
+    """Switch between static (one ID per user) and dynamic (one ID per meeting) IDs. Operator only."""
+    rt = runtime(ctx)
+    _show(tenants.set_id_mode(rt.uow(), name=name, mode=mode, actor=rt.actor), as_json)

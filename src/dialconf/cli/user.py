@@ -1,0 +1,365 @@
+"""dialconf user ..."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from dialconf.cli.common import EMAIL, JSON, TO, runtime
+from dialconf.cli.output import emit_json, progress_bar, say, show_record, show_table
+from dialconf.errors import InvalidInput
+from dialconf.services import importing, resets, users
+from dialconf.services.views import ActionResult, UserView
+
+NAME = "user"
+HELP = "Users enabled for audio conferencing: conference IDs, PINs, numbers and providers."
+app = typer.Typer(no_args_is_help=True)
+TENANT = typer.Option(..., "--tenant", "-t", metavar="T", help="Tenant name.")
+
+
+def _show_user(view: UserView) -> None:
+    rows: list[tuple[str, object]] = [
+        ("tenant", view.tenant),
+        ("display name", view.display_name),
+        ("email", view.email),
+        ("enabled", view.enabled),
+        ("provider", view.provider),
+        ("bridge", view.bridge),
+        ("usage country", view.country),
+        ("conference ID", view.conference_id_display),
+        ("default toll number", view.toll_number),
+        ("toll-free number", view.toll_free_number if view.toll_free_allowed else "not allowed"),
+        ("PIN", ("set (locked)" if view.pin_locked else "set") if view.pin_set else "not set"),
+    ]
+    if view.third_party:
+        tp = view.third_party
+        rows += [
+            ("provider name", tp["provider_name"]),
+            ("provider toll number", tp["toll_number"]),
+            ("provider toll-free", tp["toll_free_numbers"]),
+            ("participant passcode", tp["participant_passcode"]),
+            ("provider URL", tp["url"]),
+        ]
+    show_record(f"User {view.upn}", rows)
+
+
+def _action(result: ActionResult, as_json: bool) -> None:
+    if as_json:
+        data = result.user.to_dict() if result.user else {"upn": result.upn}
+        data["email_queued"] = result.email_queued
+        data["message"] = result.message
+        emit_json(data)
+        return
+    say(f"{result.upn}: {result.message}" + (" (email queued)" if result.email_queued else ""))
+    if result.user:
+        _show_user(result.user)
+
+
+@app.command("enable")
+def enable(
+    ctx: typer.Context,
+    upn: str,
+    tenant: str = TENANT,
+    email: str = typer.Option(..., "--email", metavar="ADDR", help="Primary email address."),
+    name: str = typer.Option(..., "--name", metavar="TEXT", help="Display name."),
+    country: str | None = typer.Option(None, "--country", metavar="CC", help="Usage country, e.g. US."),
+    provider: str = typer.Option("builtin", "--provider", metavar="builtin|third-party"),
+    toll_number: str | None = typer.Option(None, "--toll-number", metavar="+E164"),
+    toll_free_number: str | None = typer.Option(None, "--toll-free-number", metavar="+E164"),
+    conference_id: str | None = typer.Option(
+        None,
+        "--conference-id",
+        metavar="DIGITS",
+        help="A chosen ID (static mode) or the third-party provider's ID.",
+    ),
+    bridge: str | None = typer.Option(
+        None, "--bridge", help="Bridge name (default: the tenant's first bridge)."
+    ),
+    phone: str | None = typer.Option(
+        None, "--phone", metavar="+E164", help="The user's own phone (kept out of PINs)."
+    ),
+    no_email: bool = typer.Option(False, "--no-email", help="Do not send the welcome email."),
+    force_email: bool = typer.Option(
+        False, "--send-email", help="Send the welcome email even when the tenant's auto_email is off."
+    ),
+    to: str | None = TO,
+    as_json: bool = JSON,
+) -> None:
+    """Enable a user for audio conferencing and send the welcome email (with ID, numbers and PIN).
+
+    --email takes the user's address here, so the welcome email is switched with --no-email and
+    --send-email; without either, the tenant's auto_email setting decides.
+    """
+    if no_email and force_email:
+        raise InvalidInput("--no-email and --send-email contradict each other")
+    send_email = False if no_email else (True if force_email else None)
+    rt = runtime(ctx)
+    result = users.enable_user(
+        rt.uow(),
+        tenant=tenant,
+        upn=upn,
+        email=email,
+        name=name,
+        actor=rt.actor,
+        country=country,
+        provider=provider,
+        toll_number=toll_number,
+        toll_free_number=toll_free_number,
+        conference_id=conference_id,
+        bridge=bridge,
+        phone=phone,
+        send_email=send_email,
+        to=to,
+    )
+    _action(result, as_json)
+
+
+@app.command("disable")
+def disable(ctx: typer.Context, upn: str, send_email: bool | None = EMAIL, as_json: bool = JSON) -> None:
+    """Disable a user: the conference ID and PIN stop working at once."""
+    rt = runtime(ctx)
+    _action(users.disable_user(rt.uow(), upn=upn, actor=rt.actor, send_email=send_email), as_json)
+
+
+@app.command("show")
+def show(ctx: typer.Context, upn: str, as_json: bool = JSON) -> None:
+    """Show a user, with the conference ID (never the PIN)."""
+    rt = runtime(ctx)
+    view = users.show_user(rt.uow(), upn=upn, actor=rt.actor)
+    emit_json(view) if as_json else _show_user(view)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    tenant: str = TENANT,
+    search: str | None = typer.Option(
+        None, "--search", metavar="TEXT", help="Part of the UPN, name or email."
+    ),
+    provider: str | None = typer.Option(None, "--provider", metavar="builtin|third-party"),
+    limit: int = typer.Option(100, "--limit", metavar="N", help="At most N users (1-1000)."),
+    offset: int = typer.Option(0, "--offset", metavar="N", help="Skip the first N users."),
+    as_json: bool = JSON,
+) -> None:
+    """List a tenant's users, sorted by sign-in name."""
+    rt = runtime(ctx)
+    views = users.list_users(
+        rt.uow(), tenant=tenant, actor=rt.actor, search=search, provider=provider, limit=limit, offset=offset
+    )
+    if as_json:
+        emit_json(views)
+        return
+    show_table(
+        ["upn", "name", "provider", "enabled", "conference ID", "toll number", "PIN"],
+        [
+            [
+                v.upn,
+                v.display_name,
+                v.provider,
+                v.enabled,
+                v.conference_id_display,
+                v.toll_number,
+                "set" if v.pin_set else "-",
+            ]
+            for v in views
+        ],
+        empty="no users match",
+    )
+
+
+@app.command("reset-conference-id")
+def reset_conference_id(
+    ctx: typer.Context, upn: str, send_email: bool | None = EMAIL, to: str | None = TO, as_json: bool = JSON
+) -> None:
+    """Give the user a new random conference ID; the old one stops working for callers at once."""
+    rt = runtime(ctx)
+    result = resets.reset_conference_id(rt.uow(), upn=upn, actor=rt.actor, send_email=send_email, to=to)
+    if as_json:
+        emit_json(result)
+    elif result.conference_id:
+        say(
+            f"{result.upn}: new conference ID {result.conference_id} (was {result.previous_conference_id or 'none'})"
+            + ("; email queued" if result.email_queued else "; no email sent")
+        )
+    else:
+        say(f"{result.upn}: {result.message}")
+
+
+@app.command("set-conference-id")
+def set_conference_id(
+    ctx: typer.Context,
+    upn: str,
+    digits: str = typer.Argument(..., metavar="DIGITS"),
+    send_email: bool | None = EMAIL,
+    as_json: bool = JSON,
+) -> None:
+    """Set a chosen conference ID (static mode), or type in a third-party provider's ID."""
+    rt = runtime(ctx)
+    result = resets.set_conference_id(rt.uow(), upn=upn, digits=digits, actor=rt.actor, send_email=send_email)
+    if as_json:
+        emit_json(result)
+    else:
+        say(
+            f"{result.upn}: conference ID is now {result.conference_id} (was {result.previous_conference_id or 'none'})"
+            + ("; email queued" if result.email_queued else "")
+        )
+
+
+@app.command("set-acp")
+def set_acp(
+    ctx: typer.Context,
+    upn: str,
+    provider_name: str = typer.Option(..., "--provider-name", metavar="TEXT"),
+    toll_number: str = typer.Option(..., "--toll-number", metavar="+E164"),
+    toll_free_number: list[str] = typer.Option([], "--toll-free-number", metavar="+E164"),
+    participant_passcode: str = typer.Option(..., "--participant-passcode", metavar="DIGITS"),
+    url: str | None = typer.Option(None, "--url", metavar="URL"),
+    domain: str | None = typer.Option(None, "--domain", metavar="TEXT"),
+    send_email: bool | None = EMAIL,
+    as_json: bool = JSON,
+) -> None:
+    """Use a third-party audio conferencing provider (ACP) for this user."""
+    rt = runtime(ctx)
+    result = users.set_acp(
+        rt.uow(),
+        upn=upn,
+        actor=rt.actor,
+        provider_name=provider_name,
+        toll_number=toll_number,
+        toll_free_numbers=toll_free_number,
+        participant_passcode=participant_passcode,
+        url=url,
+        domain=domain,
+        send_email=send_email,
+    )
+    _action(result, as_json)
+
+
+@app.command("reset-pin")
+def reset_pin(
+    ctx: typer.Context, upn: str, send_email: bool | None = EMAIL, to: str | None = TO, as_json: bool = JSON
+) -> None:
+    """Generate a new leader PIN. It is shown here once and never again."""
+    rt = runtime(ctx)
+    result = resets.reset_pin(rt.uow(), upn=upn, actor=rt.actor, send_email=send_email, to=to)
+    if as_json:
+        emit_json(result)
+    else:
+        say(
+            f"{result.upn}: new PIN {result.pin} (shown only now)"
+            + ("; email queued" if result.email_queued else "; no email sent")
+        )
+
+
+@app.command("send-info")
+def send_info(ctx: typer.Context, upn: str, to: str | None = TO, as_json: bool = JSON) -> None:
+    """Email the conference ID and dial-in numbers to the user. Never includes the PIN."""
+    rt = runtime(ctx)
+    result = resets.send_info(rt.uow(), upn=upn, actor=rt.actor, to=to)
+    emit_json(result) if as_json else say(f"{result.upn}: {result.message}")
+
+
+@app.command("set-default-number")
+def set_default_number(
+    ctx: typer.Context,
+    upn: str,
+    toll: str | None = typer.Option(None, "--toll", metavar="+E164"),
+    toll_free: str | None = typer.Option(None, "--toll-free", metavar="+E164"),
+    send_email: bool | None = EMAIL,
+    as_json: bool = JSON,
+) -> None:
+    """Change the numbers printed in the user's invitations (they must be on the user's bridge)."""
+    rt = runtime(ctx)
+    result = users.set_default_number(
+        rt.uow(), upn=upn, actor=rt.actor, toll=toll, toll_free=toll_free, send_email=send_email
+    )
+    _action(result, as_json)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(
+        ...,
+        metavar="FILE.csv",
+        help="Columns upn,email,name[,country,provider,toll_number,toll_free_number,conference_id].",
+    ),
+    tenant: str = TENANT,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only check the file; change nothing."),
+    bridge: str | None = typer.Option(None, "--bridge"),
+    send_email: bool | None = EMAIL,
+    as_json: bool = JSON,
+) -> None:
+    """Enable users from a CSV file: all rows or none; every bad row is reported with its line number."""
+    try:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{file} is not UTF-8 text") from exc
+    rt = runtime(ctx)
+    rows = importing.read_csv(text)
+    with progress_bar("importing", not as_json and not dry_run) as progress:
+        report = importing.import_users(
+            rt.uow(),
+            tenant=tenant,
+            rows=rows,
+            actor=rt.actor,
+            dry_run=dry_run,
+            bridge=bridge,
+            send_email=send_email,
+            progress=progress,
+        )
+    if as_json:
+        emit_json(report)
+    elif dry_run:
+        say(f"{report.rows} rows checked; all good (dry run: nothing imported)")
+    else:
+        say(f"imported {report.imported} users into {report.tenant}; {report.emails_queued} emails queued")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    tenant: str = TENANT,
+    file: Path | None = typer.Argument(None, metavar="[FILE.csv]", help="Write here (default: stdout)."),
+) -> None:
+    """Export a tenant's users as CSV (the import format)."""
+    rt = runtime(ctx)
+    text = importing.export_users(rt.uow(), tenant=tenant, actor=rt.actor)
+    if file is None:
+        sys.stdout.write(text)
+    else:
+        file.write_text(text, encoding="utf-8")
+        print(f"wrote {text.count(chr(10)) - 1} users to {file}", file=sys.stderr)
+
+
+@app.command("bulk-reset-conference-id")
+def bulk_reset(
+    ctx: typer.Context,
+    tenant: str = TENANT,
+    search: str | None = typer.Option(
+        None, "--search", metavar="TEXT", help="Only users matching this text."
+    ),
+    send_email: bool | None = EMAIL,
+    as_json: bool = JSON,
+) -> None:
+    """Reset the conference IDs of all (or the matching) builtin users of a tenant."""
+    rt = runtime(ctx)
+    with progress_bar("resetting", not as_json) as progress:
+        results = resets.bulk_reset_conference_ids(
+            rt.uow(), tenant=tenant, actor=rt.actor, search=search, send_email=send_email, progress=progress
+        )
+    if as_json:
+        emit_json(
+            {
+                "tenant": tenant,
+                "reset": len(results),
+                "emails_queued": sum(r.email_queued for r in results),
+                "users": [r.to_dict() for r in results],
+            }
+        )
+    else:
+        say(f"reset {len(results)} users; {sum(r.email_queued for r in results)} emails queued")

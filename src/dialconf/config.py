@@ -1,0 +1,107 @@
+"""Settings from the environment (prefix DIALCONF_), built by `Settings.from_env`, never at import."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dialconf.errors import DialconfError
+
+DEFAULT_DATABASE_URL = "sqlite:///dialconf.db"
+SECRET_FILE_NAME = "dialconf.secret"
+
+
+class ConfigError(DialconfError):
+    status = 500
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str | None = None
+    port: int = 25
+    security: str = "none"  # none | starttls | tls
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str | None = field(default=None, repr=False)
+    actor: str | None = None
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    public_url: str = "http://localhost:8080"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        security = env.get("DIALCONF_SMTP_SECURITY", "none").strip().lower() or "none"
+        if security not in ("none", "starttls", "tls"):
+            raise ConfigError(f"DIALCONF_SMTP_SECURITY must be none, starttls or tls, not '{security}'")
+        try:
+            port = int(env.get("DIALCONF_SMTP_PORT") or (465 if security == "tls" else 25))
+            timeout = float(env.get("DIALCONF_SMTP_TIMEOUT") or 30)
+        except ValueError as exc:
+            raise ConfigError(
+                f"DIALCONF_SMTP_PORT and DIALCONF_SMTP_TIMEOUT must be numbers ({exc})"
+            ) from exc
+        smtp = SmtpSettings(
+            host=env.get("DIALCONF_SMTP_HOST") or None,
+            port=port,
+            security=security,
+            username=env.get("DIALCONF_SMTP_USERNAME") or None,
+            password=env.get("DIALCONF_SMTP_PASSWORD") or None,
+            timeout=timeout,
+        )
+        return cls(
+            database_url=env.get("DIALCONF_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            secret_key=env.get("DIALCONF_SECRET_KEY") or None,
+            actor=env.get("DIALCONF_ACTOR") or None,
+            smtp=smtp,
+            public_url=env.get("DIALCONF_PUBLIC_URL") or "http://localhost:8080",
+        )
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite:///"
+        if not self.database_url.startswith(prefix):
+            return None
+        path = self.database_url[len(prefix) :].split("?", 1)[0]
+        return None if path in ("", ":memory:") else Path(path)
+
+    def pin_key(self) -> bytes:
+        """The secret key for PIN hashes: DIALCONF_SECRET_KEY, or on SQLite a key file beside the database."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.sqlite_path()
+        if path is None:
+            raise ConfigError(
+                "DIALCONF_SECRET_KEY is not set; PostgreSQL deployments must set it (the same value on every "
+                "machine), for example: export DIALCONF_SECRET_KEY=$(python3 -c 'import secrets; "
+                "print(secrets.token_hex(32))')"
+            )
+        return load_or_create_key(path.parent / SECRET_FILE_NAME)
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """Read the key file, creating it with mode 600 on first use."""
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key + b"\n")
+    return key

@@ -1,0 +1,1 @@
+"""Pure rules of dialconf: no I/O, no database, no framework."""

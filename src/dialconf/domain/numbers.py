@@ -1,0 +1,51 @@
+"""Phone numbers: parse with `phonenumbers` and keep them in E.164 (DESIGN §1)."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+from dialconf.errors import InvalidPhoneNumber
+
+_TOLL_FREE_TYPES = {PhoneNumberType.TOLL_FREE}
+
+
+def parse_e164(text: str, *, region: str | None = None) -> str:
+    """Parse a phone number typed by a person and return it in E.164 ('+14255550100'), or raise."""
+    raw = (text or "").strip()
+    if not raw:
+        raise InvalidPhoneNumber("phone number is empty")
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(f"'{text}' is not a phone number ({exc._msg})") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhoneNumber(f"'{text}' is not a valid phone number")
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+
+
+def international(e164: str) -> str:
+    """Format an E.164 number for people: '+1 425-555-0100'."""
+    return phonenumbers.format_number(phonenumbers.parse(e164), PhoneNumberFormat.INTERNATIONAL)
+
+
+def country_of(e164: str) -> str | None:
+    """The ISO 3166 region of a number ('US'), or None when it is not tied to one."""
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+    return None if region in (None, "ZZ", "001") else region
+
+
+def looks_toll_free(e164: str) -> bool:
+    return phonenumbers.number_type(phonenumbers.parse(e164)) in _TOLL_FREE_TYPES
+
+
+def validate_country(code: str) -> str:
+    """Validate an ISO 3166-1 alpha-2 country code known to `phonenumbers`."""
+    cc = (code or "").strip().upper()
+    if cc not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidPhoneNumber(f"'{code}' is not a known country code (use two letters, such as US or DE)")
+    return cc
+
+
+def digits_of(e164: str) -> str:
+    return "".join(ch for ch in e164 if ch.isdigit())

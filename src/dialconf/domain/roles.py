@@ -1,0 +1,46 @@
+"""Who may do what (DESIGN §7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    ADMIN = "admin"
+    HELPDESK = "helpdesk"
+
+
+class Permission(StrEnum):
+    MANAGE_TENANTS = "manage tenants"  # create tenants, switch conference ID mode
+    MANAGE_SETTINGS = "change settings"  # tenant settings, bridges, numbers
+    MANAGE_USERS = "manage users"  # enable, disable, import, set IDs, providers, numbers
+    MANAGE_ADMINS = "manage admin accounts"
+    RESET_SECRETS = "reset conference IDs and PINs"
+    SEND_INFO = "send conference info"
+    VIEW = "view"
+
+
+_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.OPERATOR: frozenset(Permission),
+    Role.ADMIN: frozenset(Permission) - {Permission.MANAGE_TENANTS},
+    Role.HELPDESK: frozenset({Permission.RESET_SECRETS, Permission.SEND_INFO, Permission.VIEW}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Whoever asks a service to act: the operator, or an admin account bound to one tenant."""
+
+    name: str
+    role: Role
+    tenant_id: int | None = None
+    tenant_name: str | None = None
+
+    @classmethod
+    def operator(cls, name: str = "operator") -> Actor:
+        return cls(name=name, role=Role.OPERATOR)
+
+    def may(self, permission: Permission) -> bool:
+        return permission in _GRANTS[self.role]

@@ -1,0 +1,85 @@
+"""Admin accounts (admin or helpdesk of one tenant) and who is acting."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
+from sqlalchemy import select
+
+from dialconf.domain.roles import Actor, Permission, Role
+from dialconf.errors import AdminNotFound, AlreadyExists, Forbidden, InvalidInput
+from dialconf.services.common import audit, get_tenant
+from dialconf.services.tenants import validate_email
+from dialconf.services.views import AdminView
+from dialconf.store.models import AdminAccount, Tenant
+from dialconf.store.uow import UnitOfWork
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def create_admin(
+    uow: UnitOfWork, *, email: str, tenant: str, role: str, password: str, actor: Actor
+) -> AdminView:
+    """Create an admin or helpdesk account bound to one tenant; the password is stored as an Argon2 hash."""
+    email = validate_email(email).lower()
+    if role not in (Role.ADMIN, Role.HELPDESK):
+        raise InvalidInput(f"role must be 'admin' or 'helpdesk', not '{role}'")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    with uow:
+        t = get_tenant(uow, tenant, actor, Permission.MANAGE_ADMINS)
+        if uow.session.scalars(select(AdminAccount).where(AdminAccount.email == email)).first() is not None:
+            raise AlreadyExists(f"admin account '{email}' already exists")
+        account = AdminAccount(
+            email=email,
+            tenant_id=t.id,
+            role=str(role),
+            password_hash=PasswordHasher().hash(password),
+            created_at=uow.now(),
+        )
+        uow.session.add(account)
+        audit(uow, actor, "admin.create", email, tenant_id=t.id, after={"role": str(role)})
+        uow.commit()
+        return AdminView(email=email, tenant=t.name, role=str(role))
+
+
+def list_admins(uow: UnitOfWork, *, tenant: str, actor: Actor) -> list[AdminView]:
+    with uow:
+        t = get_tenant(uow, tenant, actor, Permission.MANAGE_ADMINS)
+        rows = uow.session.scalars(
+            select(AdminAccount).where(AdminAccount.tenant_id == t.id).order_by(AdminAccount.email)
+        )
+        return [AdminView(email=a.email, tenant=t.name, role=a.role) for a in rows]
+
+
+def actor_for(uow: UnitOfWork, email: str) -> Actor:
+    """The actor behind an admin account, named by the CLI's --as or DIALCONF_ACTOR."""
+    with uow:
+        account = uow.session.scalars(
+            select(AdminAccount).where(AdminAccount.email == email.strip().lower())
+        ).one_or_none()
+        if account is None:
+            raise AdminNotFound(email)
+        tenant = uow.session.get(Tenant, account.tenant_id) if account.tenant_id else None
+        return Actor(
+            name=account.email,
+            role=Role(account.role),
+            tenant_id=account.tenant_id,
+            tenant_name=tenant.name if tenant else None,
+        )
+
+
+def authenticate(uow: UnitOfWork, *, email: str, password: str) -> Actor:
+    """Check an admin's password (for the web and API sign-in) and return the actor."""
+    with uow:
+        account = uow.session.scalars(
+            select(AdminAccount).where(AdminAccount.email == email.strip().lower())
+        ).one_or_none()
+        hasher = PasswordHasher()
+        if account is None:
+            raise Forbidden("wrong email or password")
+        try:
+            hasher.verify(account.password_hash, password)
+        except VerifyMismatchError as exc:
+            raise Forbidden("wrong email or password") from exc
+    return actor_for(uow, email)

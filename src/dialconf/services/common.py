@@ -1,0 +1,109 @@
+"""Helpers every use case shares: finding things within the actor's reach, checking roles, auditing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from dialconf.domain.roles import Actor, Permission, Role
+from dialconf.errors import BridgeNotFound, Forbidden, TenantNotFound, UserNotFound
+from dialconf.store.models import AuditEvent, Bridge, Tenant, User
+from dialconf.store.uow import UnitOfWork
+
+
+def require(actor: Actor, permission: Permission, tenant: Tenant | None = None) -> None:
+    """Raise Forbidden unless `actor` may do `permission` (inside `tenant`, when given)."""
+    if tenant is not None and actor.role is not Role.OPERATOR and actor.tenant_id != tenant.id:
+        raise Forbidden(
+            f"{actor.name} is {_article(actor.role)} {actor.role} of tenant '{actor.tenant_name}' "
+            f"and may not act on tenant '{tenant.name}'"
+        )
+    if not actor.may(permission):
+        if permission is Permission.MANAGE_TENANTS:
+            raise Forbidden(
+                f"only the operator may {permission} (including the conference ID mode); "
+                f"{actor.name} is {_article(actor.role)} {actor.role}: ask the operator of this dialconf installation"
+            )
+        raise Forbidden(f"{actor.name} is {_article(actor.role)} {actor.role} and may not {permission}")
+
+
+def _article(role: Role) -> str:
+    return "an" if role in (Role.OPERATOR, Role.ADMIN) else "a"
+
+
+def get_tenant(uow: UnitOfWork, name: str, actor: Actor, permission: Permission = Permission.VIEW) -> Tenant:
+    """The tenant called `name`, if the actor may act on it; an admin never learns of other tenants."""
+    if actor.role is not Role.OPERATOR and name != actor.tenant_name:
+        raise Forbidden(
+            f"{actor.name} is {_article(actor.role)} {actor.role} of tenant '{actor.tenant_name}' "
+            f"and may not act on tenant '{name}'"
+        )
+    tenant = uow.session.scalars(select(Tenant).where(Tenant.name == name)).one_or_none()
+    if tenant is None:
+        raise TenantNotFound(name)
+    require(actor, permission, tenant)
+    return tenant
+
+
+def get_user(uow: UnitOfWork, upn: str, actor: Actor, permission: Permission = Permission.VIEW) -> User:
+    """The user with sign-in name `upn`, in a tenant the actor may act on."""
+    user = uow.session.scalars(select(User).where(User.upn == normalise_upn(upn))).one_or_none()
+    # a user of another tenant is reported as unknown: tenants never see each other
+    if user is None or (actor.role is not Role.OPERATOR and user.tenant_id != actor.tenant_id):
+        raise UserNotFound(upn)
+    tenant = uow.session.get(Tenant, user.tenant_id)
+    require(actor, permission, tenant)
+    return user
+
+
+def get_bridge(uow: UnitOfWork, tenant: Tenant, name: str | None = None) -> Bridge:
+    """The tenant's bridge called `name`, or its first bridge when no name is given."""
+    query = select(Bridge).where(Bridge.tenant_id == tenant.id).order_by(Bridge.id)
+    if name:
+        query = query.where(Bridge.name == name)
+    bridge = uow.session.scalars(query).first()
+    if bridge is None:
+        if name is None:
+            raise BridgeNotFound(tenant.name)
+        raise BridgeNotFound(tenant.name, name)
+    return bridge
+
+
+def normalise_upn(upn: str) -> str:
+    return upn.strip().lower()
+
+
+def audit(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    target: str,
+    *,
+    tenant_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    detail: str | None = None,
+) -> None:
+    """Record who did what to whom; callers pass no secrets, and PIN fields are masked here again."""
+    uow.session.add(
+        AuditEvent(
+            at=uow.now(),
+            tenant_id=tenant_id,
+            actor=actor.name,
+            action=action,
+            target=target,
+            before=_redact(before),
+            after=_redact(after),
+            detail=detail,
+        )
+    )
+
+
+_SECRET_KEYS = {"pin", "pin_hash", "password", "password_hash"}
+
+
+def _redact(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {k: ("***" if k in _SECRET_KEYS and v is not None else v) for k, v in values.items()}

@@ -1,0 +1,132 @@
+"""Reading users as surfaces show them, and the numbers a user's invitations carry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from dialconf.domain import numbers
+from dialconf.domain.ids import format_for_callers
+from dialconf.errors import InvalidInput, NumberNotFound
+from dialconf.services.views import UserView
+from dialconf.store.models import Bridge, ConferenceIdRow, ServiceNumber, Tenant, User
+from dialconf.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class DefaultNumbers:
+    toll: ServiceNumber | None
+    toll_free: ServiceNumber | None
+
+
+def pick_default_numbers(uow: UnitOfWork, bridge: Bridge, country: str | None) -> DefaultNumbers:
+    """A user's defaults: numbers of their usage country on the bridge, else the bridge default."""
+    rows = list(uow.session.scalars(select(ServiceNumber).where(ServiceNumber.bridge_id == bridge.id)))
+    bridge_default = next((n for n in rows if n.id == bridge.default_number_id), None)
+    toll = bridge_default
+    toll_free = None
+    if country:
+        local_toll = [n for n in rows if not n.toll_free and n.country == country]
+        if local_toll and (bridge_default is None or bridge_default.country != country):
+            toll = min(local_toll, key=lambda n: n.id)
+        local_free = [n for n in rows if n.toll_free and n.country == country]
+        toll_free = min(local_free, key=lambda n: n.id) if local_free else None
+    return DefaultNumbers(toll=toll, toll_free=toll_free)
+
+
+def number_on_bridge(uow: UnitOfWork, bridge: Bridge, number: str, *, toll_free: bool) -> ServiceNumber:
+    """The bridge's service number `number` of the right kind, or a clear error."""
+    e164 = numbers.parse_e164(number)
+    row = uow.session.scalars(
+        select(ServiceNumber).where(ServiceNumber.e164 == e164, ServiceNumber.bridge_id == bridge.id)
+    ).first()
+    if row is None:
+        raise NumberNotFound(e164, f"a service number on the user's bridge '{bridge.name}'")
+    if row.toll_free != toll_free:
+        kind = "toll-free" if row.toll_free else "toll"
+        wanted = "toll-free" if toll_free else "toll"
+        raise InvalidInput(f"{e164} is a {kind} number; a {wanted} number is needed here")
+    return row
+
+
+def user_views(uow: UnitOfWork, users: Sequence[User]) -> list[UserView]:
+    """Build the views of many users with a fixed number of queries."""
+    if not users:
+        return []
+    session = uow.session
+    tenant_ids = {u.tenant_id for u in users}
+    bridge_ids = {u.bridge_id for u in users}
+    tenants = {t.id: t for t in session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids)))}
+    bridges = {b.id: b for b in session.scalars(select(Bridge).where(Bridge.id.in_(bridge_ids)))}
+    number_ids = {n for u in users for n in (u.toll_number_id, u.toll_free_number_id) if n is not None}
+    nums = (
+        {n.id: n.e164 for n in session.scalars(select(ServiceNumber).where(ServiceNumber.id.in_(number_ids)))}
+        if number_ids
+        else {}
+    )
+    user_ids = [u.id for u in users]
+    static_ids: dict[int, str] = {}
+    for chunk_start in range(0, len(user_ids), 900):
+        chunk = user_ids[chunk_start : chunk_start + 900]
+        for owner, digits in session.execute(
+            select(ConferenceIdRow.owner_user_id, ConferenceIdRow.digits).where(
+                ConferenceIdRow.owner_user_id.in_(chunk),
+                ConferenceIdRow.state == "live",
+                ConferenceIdRow.kind == "static",
+            )
+        ):
+            static_ids[owner] = digits
+    now = uow.now()
+    views = []
+    for u in users:
+        tenant = tenants[u.tenant_id]
+        if u.provider == "third-party":
+            conference_id = u.acp_conference_id
+            display = format_for_callers(conference_id) if conference_id else "Not set (enter it by hand)"
+        elif not u.enabled:
+            conference_id, display = None, "None (user disabled)"
+        elif tenant.conference_id_mode == "dynamic":
+            conference_id, display = None, "Dynamic — one per meeting"
+        else:
+            conference_id = static_ids.get(u.id)
+            display = format_for_callers(conference_id) if conference_id else "None"
+        third_party = None
+        if u.provider == "third-party":
+            third_party = {
+                "provider_name": u.acp_provider_name,
+                "domain": u.acp_domain,
+                "toll_number": u.acp_toll_number,
+                "toll_free_numbers": list(u.acp_toll_free_numbers or []),
+                "participant_passcode": u.acp_participant_passcode,
+                "url": u.acp_url,
+            }
+        locked = u.pin_locked_for_good or (u.pin_locked_until is not None and u.pin_locked_until > now)
+        views.append(
+            UserView(
+                upn=u.upn,
+                tenant=tenant.name,
+                display_name=u.display_name,
+                email=u.email,
+                enabled=u.enabled,
+                provider=u.provider,
+                bridge=bridges[u.bridge_id].name,
+                country=u.country,
+                conference_id=conference_id,
+                conference_id_display=display,
+                toll_number=nums.get(u.toll_number_id) if u.toll_number_id else None,
+                toll_free_number=(
+                    nums.get(u.toll_free_number_id) if u.toll_free_number_id and u.toll_free_allowed else None
+                ),
+                toll_free_allowed=u.toll_free_allowed,
+                pin_set=u.pin_hash is not None,
+                pin_locked=bool(locked),
+                third_party=third_party,
+            )
+        )
+    return views
+
+
+def user_view(uow: UnitOfWork, user: User) -> UserView:
+    return user_views(uow, [user])[0]

@@ -1,0 +1,440 @@
+"""CSV import and export of users. An import is all or nothing: every bad row is reported first."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from dialconf.domain import ids, numbers
+from dialconf.domain.ids import ConferenceId, parse_third_party_id
+from dialconf.domain.pins import generate_pin, hash_pin
+from dialconf.domain.roles import Actor, Permission
+from dialconf.errors import ConferenceIdSpaceExhausted, DialconfError, Invalid
+from dialconf.mail.compose import MailKind
+from dialconf.services.common import get_bridge, get_tenant
+from dialconf.services.directory import pick_default_numbers, user_views
+from dialconf.services.outbox import mail_info, mail_values, wants_email
+from dialconf.services.tenants import validate_email
+from dialconf.services.users import validate_name, validate_provider, validate_upn
+from dialconf.store.models import AuditEvent, Bridge, ConferenceIdRow, OutboxMail, ServiceNumber, Tenant, User
+from dialconf.store.uow import UnitOfWork
+
+REQUIRED = ("upn", "email", "name")
+OPTIONAL = ("country", "provider", "toll_number", "toll_free_number", "conference_id")
+COLUMNS = REQUIRED + OPTIONAL
+INSERT_CHUNK = 2000
+Progress = Callable[[int, int], None]
+
+
+class ImportRejected(Invalid):
+    """Some rows are bad; nothing was imported. `problems` lists (line number, message)."""
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"line {line}: {message}" for line, message in problems[:200])
+        more = f"\n... and {len(problems) - 200} more" if len(problems) > 200 else ""
+        super().__init__(f"{len(problems)} bad row(s); nothing was imported\n{lines}{more}")
+
+
+@dataclass
+class ImportReport:
+    tenant: str
+    rows: int
+    imported: int
+    dry_run: bool
+    emails_queued: int
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "rows": self.rows,
+            "imported": self.imported,
+            "dry_run": self.dry_run,
+            "emails_queued": self.emails_queued,
+            "problems": self.problems,
+        }
+
+
+def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a user CSV with their line numbers; raises ImportRejected on a bad header."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [h for h in header if h not in COLUMNS]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("missing column(s): " + ", ".join(missing))
+        if unknown:
+            parts.append("unknown column(s): " + ", ".join(unknown) + f" (known: {', '.join(COLUMNS)})")
+        raise ImportRejected([(1, "; ".join(parts))])
+    reader.fieldnames = header
+    rows = []
+    for record in reader:
+        if None in record:
+            rows.append((reader.line_num, {"__error__": "more values than columns"}))
+            continue
+        values = {k: (v or "").strip() for k, v in record.items()}
+        if not any(values.values()):
+            continue
+        rows.append((reader.line_num, values))
+    return rows
+
+
+@dataclass
+class _Row:
+    line: int
+    upn: str
+    email: str
+    name: str
+    country: str | None
+    provider: str
+    toll_id: int | None
+    toll_free_id: int | None
+    conference_id: str | None
+
+
+def import_users(
+    uow: UnitOfWork,
+    *,
+    tenant: str,
+    rows: list[tuple[int, dict[str, str]]],
+    actor: Actor,
+    dry_run: bool = False,
+    bridge: str | None = None,
+    send_email: bool | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Enable every user of the file in one transaction, or none of them."""
+    with uow:
+        t = get_tenant(uow, tenant, actor, Permission.MANAGE_USERS)
+        b = get_bridge(uow, t, bridge)
+        good, problems = _validate(uow, t, b, rows)
+        if problems:
+            raise ImportRejected(problems)
+        queued = 0
+        if not dry_run and good:
+            queued = _insert_all(uow, t, b, good, actor, send_email, progress)
+            uow.commit()
+        return ImportReport(
+            tenant=t.name,
+            rows=len(rows),
+            imported=0 if dry_run else len(good),
+            dry_run=dry_run,
+            emails_queued=queued,
+        )
+
+
+def _validate(
+    uow: UnitOfWork, tenant: Tenant, bridge: Bridge, rows: list[tuple[int, dict[str, str]]]
+) -> tuple[list[_Row], list[tuple[int, str]]]:
+    problems: list[tuple[int, str]] = []
+    good: list[_Row] = []
+    nums = {
+        n.e164: n
+        for n in uow.session.scalars(select(ServiceNumber).where(ServiceNumber.bridge_id == bridge.id))
+    }
+    defaults_by_country: dict[str | None, tuple[int | None, int | None]] = {}
+    seen_upns: dict[str, int] = {}
+    seen_ids: dict[str, int] = {}
+    for line, values in rows:
+        try:
+            if "__error__" in values:
+                raise Invalid(values["__error__"])
+            for column in REQUIRED:
+                if not values.get(column):
+                    raise Invalid(f"'{column}' is empty")
+            upn = validate_upn(values["upn"])
+            if upn in seen_upns:
+                raise Invalid(f"user '{upn}' is already on line {seen_upns[upn]}")
+            seen_upns[upn] = line
+            email = validate_email(values["email"])
+            name = validate_name(values["name"])
+            country = numbers.validate_country(values["country"]) if values.get("country") else None
+            provider = validate_provider(values.get("provider") or "builtin")
+            toll_id = _number_id(nums, values.get("toll_number"), toll_free=False, bridge=bridge)
+            free_id = _number_id(nums, values.get("toll_free_number"), toll_free=True, bridge=bridge)
+            if country not in defaults_by_country:
+                d = pick_default_numbers(uow, bridge, country)
+                defaults_by_country[country] = (
+                    d.toll.id if d.toll else None,
+                    d.toll_free.id if d.toll_free else None,
+                )
+            default_toll, default_free = defaults_by_country[country]
+            conference_id = None
+            if values.get("conference_id"):
+                if provider == "third-party":
+                    conference_id = parse_third_party_id(values["conference_id"])
+                elif tenant.conference_id_mode == "dynamic":
+                    raise Invalid(
+                        "the tenant uses dynamic conference IDs, so a builtin user has no personal ID to import"
+                    )
+                else:
+                    conference_id = ConferenceId.parse(
+                        values["conference_id"], length=bridge.id_length
+                    ).digits
+                    if conference_id in seen_ids:
+                        raise Invalid(
+                            f"conference ID {conference_id} is also on line {seen_ids[conference_id]}"
+                        )
+                    seen_ids[conference_id] = line
+            good.append(
+                _Row(
+                    line=line,
+                    upn=upn,
+                    email=email,
+                    name=name,
+                    country=country,
+                    provider=provider,
+                    toll_id=toll_id or default_toll,
+                    toll_free_id=free_id or default_free,
+                    conference_id=conference_id,
+                )
+            )
+        except DialconfError as exc:
+            problems.append((line, exc.message))
+    # what the database already holds: existing users and IDs that are taken or quarantined
+    by_upn = {r.upn: r.line for r in good}
+    for chunk in _chunks(list(by_upn), 900):
+        for upn in uow.session.scalars(select(User.upn).where(User.upn.in_(chunk))):
+            problems.append((by_upn[upn], f"user '{upn}' already exists"))
+    by_id = {r.conference_id: r.line for r in good if r.conference_id and r.provider == "builtin"}
+    now = uow.now()
+    for chunk in _chunks(list(by_id), 900):
+        for row in uow.session.scalars(
+            select(ConferenceIdRow).where(
+                ConferenceIdRow.bridge_id == bridge.id, ConferenceIdRow.digits.in_(chunk)
+            )
+        ):
+            if row.state == "live":
+                problems.append(
+                    (by_id[row.digits], f"conference ID {row.digits} is already in use on this bridge")
+                )
+            elif row.quarantine_until is not None and row.quarantine_until > now:
+                problems.append(
+                    (
+                        by_id[row.digits],
+                        f"conference ID {row.digits} is quarantined until {row.quarantine_until.date()}",
+                    )
+                )
+    problems.sort()
+    return good, problems
+
+
+def _number_id(
+    nums: dict[str, ServiceNumber], text: str | None, *, toll_free: bool, bridge: Bridge
+) -> int | None:
+    if not text:
+        return None
+    e164 = numbers.parse_e164(text)
+    row = nums.get(e164)
+    if row is None:
+        raise Invalid(f"{e164} is not a service number on bridge '{bridge.name}'")
+    if row.toll_free != toll_free:
+        raise Invalid(f"{e164} is {'toll-free' if row.toll_free else 'a toll number'}; wrong column")
+    return row.id
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _insert_all(
+    uow: UnitOfWork,
+    tenant: Tenant,
+    bridge: Bridge,
+    rows: list[_Row],
+    actor: Actor,
+    send_email: bool | None,
+    progress: Progress | None,
+) -> int:
+    session, now, key = uow.session, uow.now(), uow.pin_key
+    total = len(rows)
+    static = tenant.conference_id_mode == "static"
+    builtin_rows = [r for r in rows if r.provider == "builtin"]
+    chosen_ids = {r.conference_id for r in builtin_rows if r.conference_id}
+    wanted = sum(1 for r in builtin_rows if r.conference_id is None)
+    generated = _draw_ids(uow, bridge, wanted, exclude=chosen_ids) if static else []
+    email_on = wants_email(tenant, send_email)
+    queued = 0
+    done = 0
+    if progress:
+        progress(0, total)
+    for chunk in _chunks(rows, INSERT_CHUNK):
+        pins: dict[str, str] = {}
+        user_dicts = []
+        for r in chunk:
+            pin = generate_pin(uow.rng, tenant.pin_length) if r.provider == "builtin" else None
+            if pin:
+                pins[r.upn] = pin
+            user_dicts.append(
+                {
+                    "tenant_id": tenant.id,
+                    "bridge_id": bridge.id,
+                    "upn": r.upn,
+                    "display_name": r.name,
+                    "email": r.email,
+                    "country": r.country,
+                    "phone": None,
+                    "provider": r.provider,
+                    "enabled": True,
+                    "toll_number_id": r.toll_id,
+                    "toll_free_number_id": r.toll_free_id,
+                    "toll_free_allowed": True,
+                    "acp_conference_id": r.conference_id if r.provider == "third-party" else None,
+                    "acp_toll_free_numbers": [],
+                    "pin_hash": hash_pin(key, r.upn, pin) if pin else None,
+                    "pin_set_at": now if pin else None,
+                    "pin_failures_in_window": 0,
+                    "pin_total_failures": 0,
+                    "pin_locked_for_good": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        ids_by_upn = dict(
+            session.execute(insert(User).returning(User.upn, User.id), user_dicts).tuples().all()
+        )
+        id_rows = []
+        digits_by_upn: dict[str, str] = {}
+        if static:
+            for r in chunk:
+                if r.provider != "builtin":
+                    continue
+                digits = r.conference_id or generated.pop()
+                digits_by_upn[r.upn] = digits
+                id_rows.append(
+                    {
+                        "bridge_id": bridge.id,
+                        "digits": digits,
+                        "state": "live",
+                        "kind": "static",
+                        "chosen": r.conference_id is not None,
+                        "owner_user_id": ids_by_upn[r.upn],
+                        "created_at": now,
+                    }
+                )
+            if id_rows:
+                session.execute(insert(ConferenceIdRow), id_rows)
+        users = list(session.scalars(select(User).where(User.id.in_(list(ids_by_upn.values())))))
+        cache: dict[int, ServiceNumber] = {}
+        mails, audits = [], []
+        for user in users:
+            digits = digits_by_upn.get(user.upn) or user.acp_conference_id
+            if email_on:
+                info = mail_info(
+                    uow, tenant, user, conference_id=digits, pin=pins.get(user.upn), numbers_cache=cache
+                )
+                mails.append(mail_values(uow, tenant, user, MailKind.WELCOME, info))
+            audits.append(
+                {
+                    "at": now,
+                    "tenant_id": tenant.id,
+                    "actor": actor.name,
+                    "action": "user.enable",
+                    "target": user.upn,
+                    "before": None,
+                    "after": {
+                        "provider": user.provider,
+                        "bridge": bridge.name,
+                        "conference_id": digits_by_upn.get(user.upn),
+                        "pin": "set" if user.upn in pins else None,
+                        "email_queued": email_on,
+                        "source": "import",
+                    },
+                    "detail": None,
+                }
+            )
+        if mails:
+            session.execute(insert(OutboxMail), mails)
+            queued += len(mails)
+        session.execute(insert(AuditEvent), audits)
+        session.expunge_all()
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    if static:
+        used = sum(1 for r in builtin_rows)
+        session.execute(
+            update(Bridge).where(Bridge.id == bridge.id).values(ids_in_use=Bridge.ids_in_use + used)
+        )
+    return queued
+
+
+def _draw_ids(uow: UnitOfWork, bridge: Bridge, count: int, *, exclude: set[str | None]) -> list[str]:
+    """Draw `count` free random IDs for a bulk import, checking the database in large batches."""
+    if count == 0:
+        return []
+    session = uow.session
+    session.scalar(select(Bridge.ids_in_use).where(Bridge.id == bridge.id).with_for_update())
+    space = ids.usable_space(bridge.id_length)
+    in_use = bridge.ids_in_use
+    if in_use + count + len(exclude) > space:
+        raise ConferenceIdSpaceExhausted(bridge.name, bridge.id_length)
+    chosen: dict[str, None] = {}
+    attempts = 0
+    while len(chosen) < count:
+        attempts += 1
+        if attempts > 50:
+            raise ConferenceIdSpaceExhausted(bridge.name, bridge.id_length)
+        want = count - len(chosen)
+        occupancy = min((in_use + len(chosen)) / space, 0.999)
+        batch = ids.draw_batch(uow.rng, bridge.id_length, int(want / max(1 - occupancy, 0.01) * 1.2) + 16)
+        batch = [d for d in batch if d not in chosen and d not in exclude]
+        taken: set[str] = set()
+        for chunk in _chunks(batch, 900):
+            taken.update(
+                session.scalars(
+                    select(ConferenceIdRow.digits).where(
+                        ConferenceIdRow.bridge_id == bridge.id, ConferenceIdRow.digits.in_(chunk)
+                    )
+                )
+            )
+        for digits in batch:
+            if digits not in taken and len(chosen) < count:
+                chosen[digits] = None
+    return list(chosen)
+
+
+def export_users(uow: UnitOfWork, *, tenant: str, actor: Actor) -> str:
+    """All users of a tenant as CSV, in the import format."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    with uow:
+        t = get_tenant(uow, tenant, actor)
+        last_id = 0
+        while True:
+            users = list(
+                uow.session.scalars(
+                    select(User)
+                    .where(User.tenant_id == t.id, User.id > last_id)
+                    .order_by(User.id)
+                    .limit(2000)
+                )
+            )
+            if not users:
+                break
+            last_id = users[-1].id
+            for v in user_views(uow, users):
+                writer.writerow(
+                    [
+                        v.upn,
+                        v.email,
+                        v.display_name,
+                        v.country or "",
+                        v.provider,
+                        v.toll_number or "",
+                        v.toll_free_number or "",
+                        v.conference_id or "",
+                    ]
+                )
+            uow.session.expunge_all()
+    return out.getvalue()

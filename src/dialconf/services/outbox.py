@@ -1,0 +1,163 @@
+"""Emails written to the outbox in the same transaction as the change that causes them (DESIGN §5)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from dialconf.domain import numbers
+from dialconf.domain.ids import format_for_callers
+from dialconf.domain.roles import Actor, Permission, Role
+from dialconf.errors import MailNotFound
+from dialconf.mail.compose import CARRIES_PIN, DialNumber, MailInfo, MailKind, ThirdParty, compose
+from dialconf.services.common import get_tenant
+from dialconf.services.views import MailDetail, MailView
+from dialconf.store.models import OutboxMail, ServiceNumber, Tenant, User
+from dialconf.store.uow import UnitOfWork
+
+REDACTED_NOTE = "[This message carried a PIN. Its body was removed from the outbox once it was delivered.]"
+
+
+def wants_email(tenant: Tenant, email: bool | None) -> bool:
+    """An explicit --email/--no-email wins; otherwise the tenant's auto_email setting decides."""
+    return tenant.auto_email if email is None else email
+
+
+def _dial_number(row: ServiceNumber | None) -> DialNumber | None:
+    if row is None:
+        return None
+    return DialNumber(number=numbers.international(row.e164), label=row.city or row.country or "")
+
+
+def mail_info(
+    uow: UnitOfWork,
+    tenant: Tenant,
+    user: User,
+    *,
+    conference_id: str | None,
+    pin: str | None = None,
+    previous_conference_id: str | None = None,
+    reason: str = "",
+    numbers_cache: dict[int, ServiceNumber] | None = None,
+) -> MailInfo:
+    def number(number_id: int | None) -> ServiceNumber | None:
+        if number_id is None:
+            return None
+        if numbers_cache is not None:
+            if number_id not in numbers_cache:
+                found = uow.session.get(ServiceNumber, number_id)
+                if found is None:
+                    return None
+                numbers_cache[number_id] = found
+            return numbers_cache[number_id]
+        return uow.session.get(ServiceNumber, number_id)
+
+    third_party = None
+    if user.provider == "third-party":
+        third_party = ThirdParty(
+            provider_name=user.acp_provider_name or "",
+            toll_number=numbers.international(user.acp_toll_number) if user.acp_toll_number else "",
+            toll_free_numbers=[numbers.international(n) for n in (user.acp_toll_free_numbers or [])],
+            participant_passcode=user.acp_participant_passcode or "",
+            url=user.acp_url,
+        )
+    return MailInfo(
+        org=tenant.email_from_name or tenant.name,
+        display_name=user.display_name,
+        conference_id=format_for_callers(conference_id) if conference_id else None,
+        dynamic=tenant.conference_id_mode == "dynamic" and user.provider == "builtin",
+        toll=_dial_number(number(user.toll_number_id)),
+        toll_free=_dial_number(number(user.toll_free_number_id)) if user.toll_free_allowed else None,
+        all_numbers_url=f"{uow.public_url.rstrip('/')}/dialin/{tenant.name}",
+        meeting_migration=tenant.meeting_migration,
+        pin=pin,
+        previous_conference_id=format_for_callers(previous_conference_id) if previous_conference_id else None,
+        third_party=third_party,
+        extra={"reason": reason},
+    )
+
+
+def mail_values(
+    uow: UnitOfWork, tenant: Tenant, user: User, kind: MailKind, info: MailInfo, *, to: str | None = None
+) -> dict[str, Any]:
+    """The outbox row of one rendered email, as column values."""
+    composed = compose(kind, info)
+    now = uow.now()
+    domain = (tenant.email_from_address or "").rpartition("@")[2] or tenant.domain or "dialconf.invalid"
+    return {
+        "tenant_id": tenant.id,
+        "user_upn": user.upn,
+        "kind": kind.value,
+        "to_addr": to or user.email,
+        "from_addr": tenant.email_from_address or f"noreply@{tenant.domain or 'dialconf.invalid'}",
+        "from_name": tenant.email_from_name or tenant.name,
+        "subject": composed.subject,
+        "body_text": composed.text,
+        "body_html": composed.html,
+        "ics": None,
+        "carries_pin": kind in CARRIES_PIN and info.pin is not None,
+        "redacted": False,
+        "message_id": f"<{uuid.uuid4().hex}@{domain}>",
+        "status": "queued",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def queue_mail(
+    uow: UnitOfWork, tenant: Tenant, user: User, kind: MailKind, info: MailInfo, *, to: str | None = None
+) -> OutboxMail:
+    """Render and queue one email; it is committed (or rolled back) with the change that caused it."""
+    row = OutboxMail(**mail_values(uow, tenant, user, kind, info, to=to))
+    uow.session.add(row)
+    return row
+
+
+def _view(row: OutboxMail, tenant_name: str | None) -> MailView:
+    return MailView(
+        id=row.id,
+        tenant=tenant_name,
+        kind=row.kind,
+        to=row.to_addr,
+        from_=f"{row.from_name} <{row.from_addr}>" if row.from_name else row.from_addr,
+        subject=row.subject,
+        status=row.status,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+        last_error=row.last_error,
+        message_id=row.message_id,
+    )
+
+
+def list_mail(
+    uow: UnitOfWork, *, actor: Actor, tenant: str | None = None, status: str | None = None, limit: int = 200
+) -> list[MailView]:
+    with uow:
+        query = select(OutboxMail, Tenant.name).outerjoin(Tenant, Tenant.id == OutboxMail.tenant_id)
+        if tenant is not None:
+            query = query.where(OutboxMail.tenant_id == get_tenant(uow, tenant, actor, Permission.VIEW).id)
+        elif actor.role is not Role.OPERATOR:
+            query = query.where(OutboxMail.tenant_id == actor.tenant_id)
+        if status is not None:
+            query = query.where(OutboxMail.status == status)
+        query = query.order_by(OutboxMail.id.desc()).limit(limit)
+        return [_view(row, name) for row, name in uow.session.execute(query)]
+
+
+def show_mail(uow: UnitOfWork, *, mail_id: int, actor: Actor) -> MailDetail:
+    with uow:
+        row = uow.session.get(OutboxMail, mail_id)
+        if row is None or (actor.role is not Role.OPERATOR and row.tenant_id != actor.tenant_id):
+            raise MailNotFound(mail_id)
+        tenant = uow.session.get(Tenant, row.tenant_id) if row.tenant_id else None
+        view = _view(row, tenant.name if tenant else None)
+        return MailDetail(
+            **{k: getattr(view, k) for k in view.__dataclass_fields__},
+            body_text=REDACTED_NOTE if row.redacted else row.body_text,
+            body_html=REDACTED_NOTE if row.redacted else row.body_html,
+            redacted=row.redacted,
+        )

@@ -1,0 +1,266 @@
+"""The seed flow: reset or set a conference ID, reset a PIN, send conference info (DESIGN §2, §3, §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from dialconf.domain import numbers
+from dialconf.domain.ids import ConferenceId, parse_third_party_id
+from dialconf.domain.pins import generate_pin
+from dialconf.domain.roles import Actor, Permission
+from dialconf.errors import InvalidConferenceId, InvalidInput, NotAllowedForProvider
+from dialconf.mail.compose import MailKind
+from dialconf.services import conference_ids
+from dialconf.services.common import audit, get_tenant, get_user
+from dialconf.services.directory import user_view
+from dialconf.services.outbox import mail_info, queue_mail, wants_email
+from dialconf.services.tenants import validate_email
+from dialconf.services.users import _release_static_id, _store_pin, filter_users
+from dialconf.services.views import ActionResult, PinResetResult, ResetResult
+from dialconf.store.models import Bridge, ServiceNumber, Tenant, User
+from dialconf.store.uow import UnitOfWork
+
+BULK_CHUNK = 500
+Progress = Callable[[int, int], None]
+
+
+def _enabled_user(uow: UnitOfWork, upn: str, actor: Actor, permission: Permission) -> tuple[User, Tenant]:
+    user = get_user(uow, upn, actor, permission)
+    if not user.enabled:
+        raise InvalidInput(f"user '{user.upn}' is disabled for audio conferencing; enable it first")
+    tenant = uow.session.get(Tenant, user.tenant_id)
+    assert tenant is not None
+    return user, tenant
+
+
+def reset_conference_id(
+    uow: UnitOfWork, *, upn: str, actor: Actor, send_email: bool | None = None, to: str | None = None
+) -> ResetResult:
+    """Give a builtin user a new random conference ID; the old one stops working at once."""
+    to = validate_email(to, "recipient address") if to else None
+    with uow:
+        user, tenant = _enabled_user(uow, upn, actor, Permission.RESET_SECRETS)
+        result = _reset_one(uow, tenant, user, actor, send_email=send_email, to=to, cache=None)
+        uow.commit()
+        return result
+
+
+def _reset_one(
+    uow: UnitOfWork,
+    tenant: Tenant,
+    user: User,
+    actor: Actor,
+    *,
+    send_email: bool | None,
+    to: str | None,
+    cache: dict[int, ServiceNumber] | None,
+    bridge: Bridge | None = None,
+) -> ResetResult:
+    if user.provider != "builtin":
+        raise NotAllowedForProvider(
+            f"user '{user.upn}' uses a third-party audio conferencing provider, so dialconf does not generate "
+            f"its conference ID; enter it by hand: dialconf user set-conference-id {user.upn} DIGITS"
+        )
+    if tenant.conference_id_mode == "dynamic":
+        # each meeting carries its own ID; renewing them is the meetings' job, and there are none yet
+        renewed = 0
+        message = "dynamic conference IDs: every upcoming meeting gets a new ID; " + (
+            "nothing to renew (the user has no upcoming meetings)" if renewed == 0 else f"{renewed} renewed"
+        )
+        audit(
+            uow,
+            actor,
+            "user.reset_conference_id",
+            user.upn,
+            tenant_id=tenant.id,
+            detail=f"dynamic mode: {renewed} upcoming meetings renewed",
+        )
+        return ResetResult(
+            upn=user.upn,
+            conference_id=None,
+            previous_conference_id=None,
+            email_queued=False,
+            mode="dynamic",
+            meetings_renewed=renewed,
+            message=message,
+        )
+    bridge = bridge or uow.session.get(Bridge, user.bridge_id)
+    assert bridge is not None
+    previous = _release_static_id(uow, tenant, user)
+    new = conference_ids.allocate(uow, bridge, owner_user_id=user.id).digits
+    user.updated_at = uow.now()
+    queued = wants_email(tenant, send_email)
+    if queued:
+        info = mail_info(
+            uow, tenant, user, conference_id=new, previous_conference_id=previous, numbers_cache=cache
+        )
+        queue_mail(uow, tenant, user, MailKind.CONFERENCE_ID_CHANGED, info, to=to)
+    audit(
+        uow,
+        actor,
+        "user.reset_conference_id",
+        user.upn,
+        tenant_id=tenant.id,
+        before={"conference_id": previous},
+        after={"conference_id": new, "email_queued": queued},
+    )
+    return ResetResult(
+        upn=user.upn,
+        conference_id=new,
+        previous_conference_id=previous,
+        email_queued=queued,
+        mode="static",
+        meetings_renewed=0,
+        message="conference ID reset",
+    )
+
+
+def set_conference_id(
+    uow: UnitOfWork, *, upn: str, digits: str, actor: Actor, send_email: bool | None = None
+) -> ResetResult:
+    """Set a chosen ID (static mode), or type in a third-party provider's ID by hand."""
+    with uow:
+        user, tenant = _enabled_user(uow, upn, actor, Permission.MANAGE_USERS)
+        if user.provider == "third-party":
+            previous = user.acp_conference_id
+            new = parse_third_party_id(digits)
+            user.acp_conference_id = new
+        else:
+            if tenant.conference_id_mode == "dynamic":
+                raise InvalidConferenceId(
+                    f"tenant '{tenant.name}' uses dynamic conference IDs (one per meeting), so a user has no "
+                    "personal ID to set; ask the operator to switch the tenant to static IDs"
+                )
+            bridge = uow.session.get(Bridge, user.bridge_id)
+            assert bridge is not None
+            new = ConferenceId.parse(digits, length=bridge.id_length).digits
+            current = conference_ids.live_static_row(uow, user.id)
+            if current is not None and current.digits == new:
+                raise InvalidInput(f"{new} is already the conference ID of '{user.upn}'")
+            previous = _release_static_id(uow, tenant, user)
+            conference_ids.claim(uow, bridge, new, owner_user_id=user.id)
+        user.updated_at = uow.now()
+        queued = wants_email(tenant, send_email)
+        if queued:
+            info = mail_info(uow, tenant, user, conference_id=new, previous_conference_id=previous)
+            queue_mail(uow, tenant, user, MailKind.CONFERENCE_ID_CHANGED, info)
+        audit(
+            uow,
+            actor,
+            "user.set_conference_id",
+            user.upn,
+            tenant_id=tenant.id,
+            before={"conference_id": previous},
+            after={"conference_id": new, "email_queued": queued},
+        )
+        uow.commit()
+        return ResetResult(
+            upn=user.upn,
+            conference_id=new,
+            previous_conference_id=previous,
+            email_queued=queued,
+            mode=tenant.conference_id_mode if user.provider == "builtin" else "third-party",
+            meetings_renewed=0,
+            message="conference ID set",
+        )
+
+
+def reset_pin(
+    uow: UnitOfWork, *, upn: str, actor: Actor, send_email: bool | None = None, to: str | None = None
+) -> PinResetResult:
+    """Generate a new leader PIN; it is shown once in the result and mailed when email is on."""
+    to = validate_email(to, "recipient address") if to else None
+    with uow:
+        user, tenant = _enabled_user(uow, upn, actor, Permission.RESET_SECRETS)
+        if user.provider != "builtin":
+            raise NotAllowedForProvider(
+                f"user '{user.upn}' uses a third-party audio conferencing provider; its PIN is managed there"
+            )
+        pin = generate_pin(uow.rng, tenant.pin_length, phone_digits=numbers.digits_of(user.phone or ""))
+        was_locked = user.pin_locked_for_good or user.pin_locked_until is not None
+        _store_pin(uow, user, pin)
+        user.updated_at = uow.now()
+        queued = wants_email(tenant, send_email)
+        if queued:
+            row = conference_ids.live_static_row(uow, user.id)
+            info = mail_info(uow, tenant, user, conference_id=row.digits if row else None, pin=pin)
+            queue_mail(uow, tenant, user, MailKind.PIN_RESET, info, to=to)
+        audit(
+            uow,
+            actor,
+            "user.reset_pin",
+            user.upn,
+            tenant_id=tenant.id,
+            after={"pin": "reset", "unlocked": was_locked, "email_queued": queued},
+        )
+        uow.commit()
+        return PinResetResult(upn=user.upn, pin=pin, email_queued=queued)
+
+
+def send_info(uow: UnitOfWork, *, upn: str, actor: Actor, to: str | None = None) -> ActionResult:
+    """Email the conference ID and dial-in numbers; never the PIN. Sent whatever auto_email says."""
+    to = validate_email(to, "recipient address") if to else None
+    with uow:
+        user, tenant = _enabled_user(uow, upn, actor, Permission.SEND_INFO)
+        view = user_view(uow, user)
+        info = mail_info(uow, tenant, user, conference_id=view.conference_id)
+        mail = queue_mail(uow, tenant, user, MailKind.CONFERENCE_INFO, info, to=to)
+        audit(uow, actor, "user.send_info", user.upn, tenant_id=tenant.id, after={"to": mail.to_addr})
+        uow.commit()
+        return ActionResult(
+            upn=user.upn, email_queued=True, message=f"conference info queued for {mail.to_addr}"
+        )
+
+
+def bulk_reset_conference_ids(
+    uow: UnitOfWork,
+    *,
+    tenant: str,
+    actor: Actor,
+    search: str | None = None,
+    send_email: bool | None = None,
+    progress: Progress | None = None,
+) -> list[ResetResult]:
+    """Reset the IDs of every enabled builtin user of a tenant (matching `search`), in committed chunks.
+
+    Each chunk is one transaction, so an interruption leaves every user either fully reset (new ID,
+    email, audit) or untouched; running it again resets the rest (and those already done, again).
+    """
+    with uow:
+        t = get_tenant(uow, tenant, actor, Permission.RESET_SECRETS)
+        query = select(User.id).where(User.tenant_id == t.id, User.enabled, User.provider == "builtin")
+        ids = list(uow.session.scalars(filter_users(query, search=search, provider=None).order_by(User.id)))
+        tenant_id = t.id
+    results: list[ResetResult] = []
+    total = len(ids)
+    if progress:
+        progress(0, total)
+    for start in range(0, total, BULK_CHUNK):
+        chunk = ids[start : start + BULK_CHUNK]
+        with uow:
+            t = uow.session.get(Tenant, tenant_id)
+            assert t is not None
+            users = list(uow.session.scalars(select(User).where(User.id.in_(chunk)).order_by(User.id)))
+            cache: dict[int, ServiceNumber] = {}
+            bridges = {
+                b.id: b for b in uow.session.scalars(select(Bridge).where(Bridge.tenant_id == tenant_id))
+            }
+            for user in users:
+                results.append(
+                    _reset_one(
+                        uow,
+                        t,
+                        user,
+                        actor,
+                        send_email=send_email,
+                        to=None,
+                        cache=cache,
+                        bridge=bridges[user.bridge_id],
+                    )
+                )
+            uow.commit()
+        if progress:
+            progress(min(start + BULK_CHUNK, total), total)
+    return results

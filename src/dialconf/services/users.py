@@ -1,0 +1,396 @@
+"""Users enabled for audio conferencing: enable, disable, look up, providers and default numbers."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+
+from dialconf.domain import numbers
+from dialconf.domain.ids import ConferenceId, parse_third_party_id
+from dialconf.domain.pins import generate_pin, hash_pin
+from dialconf.domain.roles import Actor, Permission
+from dialconf.errors import AlreadyExists, InvalidConferenceId, InvalidInput, NotAllowedForProvider
+from dialconf.mail.compose import MailKind
+from dialconf.services import conference_ids
+from dialconf.services.common import audit, get_bridge, get_tenant, get_user, normalise_upn
+from dialconf.services.directory import number_on_bridge, pick_default_numbers, user_view, user_views
+from dialconf.services.outbox import mail_info, queue_mail, wants_email
+from dialconf.services.tenants import validate_email
+from dialconf.services.views import ActionResult, UserView
+from dialconf.store.models import Bridge, Tenant, User
+from dialconf.store.uow import UnitOfWork
+
+PROVIDERS = ("builtin", "third-party")
+MAX_LIST_LIMIT = 1000
+
+
+def validate_upn(upn: str) -> str:
+    value = normalise_upn(upn or "")
+    if not value or len(value) > 320 or "@" not in value or " " in value:
+        raise InvalidInput(f"'{upn}' is not a valid sign-in name (UPN), such as ada@contoso.com")
+    return value
+
+
+def validate_name(name: str) -> str:
+    value = (name or "").strip()
+    if not value or len(value) > 200:
+        raise InvalidInput("display name must be 1 to 200 characters")
+    return value
+
+
+def validate_provider(provider: str) -> str:
+    if provider not in PROVIDERS:
+        raise InvalidInput(f"provider must be 'builtin' or 'third-party', not '{provider}'")
+    return provider
+
+
+def enable_user(
+    uow: UnitOfWork,
+    *,
+    tenant: str,
+    upn: str,
+    email: str,
+    name: str,
+    actor: Actor,
+    country: str | None = None,
+    provider: str = "builtin",
+    toll_number: str | None = None,
+    toll_free_number: str | None = None,
+    conference_id: str | None = None,
+    bridge: str | None = None,
+    phone: str | None = None,
+    send_email: bool | None = None,
+    to: str | None = None,
+) -> ActionResult:
+    """Enable a user for audio conferencing: numbers, a conference ID in static mode, a PIN, a welcome mail."""
+    upn = validate_upn(upn)
+    email = validate_email(email)
+    name = validate_name(name)
+    provider = validate_provider(provider)
+    country = numbers.validate_country(country) if country else None
+    phone_e164 = numbers.parse_e164(phone) if phone else None
+    to = validate_email(to, "recipient address") if to else None
+    with uow:
+        t = get_tenant(uow, tenant, actor, Permission.MANAGE_USERS)
+        b = get_bridge(uow, t, bridge)
+        user = uow.session.scalars(select(User).where(User.upn == upn)).one_or_none()
+        if user is not None and (user.enabled or user.tenant_id != t.id):
+            raise AlreadyExists(f"user '{upn}' is already enabled for audio conferencing")
+        now = uow.now()
+        if user is None:
+            user = User(upn=upn, tenant_id=t.id, created_at=now)
+            uow.session.add(user)
+        user.bridge_id, user.display_name, user.email, user.country = b.id, name, email, country
+        user.phone, user.provider, user.enabled, user.updated_at = phone_e164, provider, True, now
+        user.toll_free_allowed = True
+        user.acp_toll_free_numbers = user.acp_toll_free_numbers or []
+        _assign_numbers(uow, b, user, toll_number, toll_free_number)
+        uow.session.flush()
+
+        digits: str | None = None
+        pin: str | None = None
+        if provider == "builtin":
+            digits = _initial_conference_id(uow, t, b, user, conference_id)
+            pin = generate_pin(uow.rng, t.pin_length, phone_digits=numbers.digits_of(phone_e164 or ""))
+            _store_pin(uow, user, pin)
+        elif conference_id is not None:
+            user.acp_conference_id = parse_third_party_id(conference_id)
+
+        queued = wants_email(t, send_email)
+        if queued:
+            info = mail_info(uow, t, user, conference_id=digits or user.acp_conference_id, pin=pin)
+            queue_mail(uow, t, user, MailKind.WELCOME, info, to=to)
+        view = user_view(uow, user)
+        audit(
+            uow,
+            actor,
+            "user.enable",
+            upn,
+            tenant_id=t.id,
+            after={
+                "provider": provider,
+                "bridge": b.name,
+                "conference_id": view.conference_id,
+                "toll_number": view.toll_number,
+                "toll_free_number": view.toll_free_number,
+                "pin": "set" if pin else None,
+                "email_queued": queued,
+            },
+        )
+        uow.commit()
+        return ActionResult(upn=upn, email_queued=queued, message="user enabled", user=view)
+
+
+def _initial_conference_id(
+    uow: UnitOfWork, tenant: Tenant, bridge: Bridge, user: User, chosen: str | None
+) -> str | None:
+    if tenant.conference_id_mode == "dynamic":
+        if chosen is not None:
+            raise InvalidConferenceId(
+                f"tenant '{tenant.name}' uses dynamic conference IDs (one per meeting), so a user has no "
+                "personal ID to choose; ask the operator to switch the tenant to static IDs"
+            )
+        return None
+    if chosen is not None:
+        digits = ConferenceId.parse(chosen, length=bridge.id_length).digits
+        conference_ids.claim(uow, bridge, digits, owner_user_id=user.id)
+        return digits
+    return conference_ids.allocate(uow, bridge, owner_user_id=user.id).digits
+
+
+def _store_pin(uow: UnitOfWork, user: User, pin: str) -> None:
+    user.pin_hash = hash_pin(uow.pin_key, user.upn, pin)
+    user.pin_set_at = uow.now()
+    user.pin_failures_in_window = 0
+    user.pin_window_started = None
+    user.pin_total_failures = 0
+    user.pin_locked_until = None
+    user.pin_locked_for_good = False
+
+
+def _assign_numbers(
+    uow: UnitOfWork, bridge: Bridge, user: User, toll: str | None, toll_free: str | None
+) -> None:
+    defaults = pick_default_numbers(uow, bridge, user.country)
+    toll_row = number_on_bridge(uow, bridge, toll, toll_free=False) if toll else defaults.toll
+    free_row = number_on_bridge(uow, bridge, toll_free, toll_free=True) if toll_free else defaults.toll_free
+    user.toll_number_id = toll_row.id if toll_row else None
+    user.toll_free_number_id = free_row.id if free_row else None
+
+
+def disable_user(uow: UnitOfWork, *, upn: str, actor: Actor, send_email: bool | None = None) -> ActionResult:
+    """Disable a user: the conference ID stops working at once (then sits in quarantine), the PIN goes."""
+    with uow:
+        user = get_user(uow, upn, actor, Permission.MANAGE_USERS)
+        if not user.enabled:
+            raise InvalidInput(f"user '{user.upn}' is already disabled")
+        t = uow.session.get(Tenant, user.tenant_id)
+        assert t is not None
+        previous = _release_static_id(uow, t, user)
+        user.enabled = False
+        user.pin_hash = None
+        user.updated_at = uow.now()
+        queued = wants_email(t, send_email)
+        if queued:
+            info = mail_info(
+                uow,
+                t,
+                user,
+                conference_id=None,
+                previous_conference_id=previous,
+                reason="Your account has been disabled for dial-in audio conferencing.",
+            )
+            queue_mail(uow, t, user, MailKind.DIALIN_REMOVED, info)
+        audit(
+            uow,
+            actor,
+            "user.disable",
+            user.upn,
+            tenant_id=t.id,
+            before={"enabled": True, "conference_id": previous},
+            after={"enabled": False, "conference_id": None},
+        )
+        view = user_view(uow, user)
+        uow.commit()
+        return ActionResult(upn=user.upn, email_queued=queued, message="user disabled", user=view)
+
+
+def _release_static_id(uow: UnitOfWork, tenant: Tenant, user: User) -> str | None:
+    row = conference_ids.live_static_row(uow, user.id)
+    if row is None:
+        return None
+    digits = row.digits
+    conference_ids.release(uow, row, quarantine_days=tenant.id_quarantine_days)
+    return digits
+
+
+def show_user(uow: UnitOfWork, *, upn: str, actor: Actor) -> UserView:
+    with uow:
+        return user_view(uow, get_user(uow, upn, actor))
+
+
+def list_users(
+    uow: UnitOfWork,
+    *,
+    tenant: str,
+    actor: Actor,
+    search: str | None = None,
+    provider: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[UserView]:
+    """Users of a tenant, searched by sign-in name, display name or email, sorted by sign-in name."""
+    if provider is not None:
+        validate_provider(provider)
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidInput(f"limit must be 1 to {MAX_LIST_LIMIT}, not {limit}")
+    if offset < 0:
+        raise InvalidInput(f"offset must be 0 or more, not {offset}")
+    with uow:
+        t = get_tenant(uow, tenant, actor)
+        query = select(User).where(User.tenant_id == t.id)
+        query = filter_users(query, search=search, provider=provider)
+        users = list(uow.session.scalars(query.order_by(User.upn).limit(limit).offset(offset)))
+        return user_views(uow, users)
+
+
+def filter_users(query, *, search: str | None, provider: str | None):  # type: ignore[no-untyped-def]
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(
+                User.upn.like(pattern),
+                func.lower(User.display_name).like(pattern),
+                func.lower(User.email).like(pattern),
+            )
+        )
+    if provider:
+        query = query.where(User.provider == provider)
+    return query
+
+
+def set_default_number(
+    uow: UnitOfWork,
+    *,
+    upn: str,
+    actor: Actor,
+    toll: str | None = None,
+    toll_free: str | None = None,
+    send_email: bool | None = None,
+) -> ActionResult:
+    """Change the numbers printed in a user's invitations; both must be on the user's bridge."""
+    if toll is None and toll_free is None:
+        raise InvalidInput("give --toll, --toll-free or both")
+    with uow:
+        user = get_user(uow, upn, actor, Permission.MANAGE_USERS)
+        if user.provider != "builtin":
+            raise NotAllowedForProvider(
+                f"user '{user.upn}' uses a third-party audio conferencing provider; "
+                "change its numbers with dialconf user set-acp"
+            )
+        t = uow.session.get(Tenant, user.tenant_id)
+        b = uow.session.get(Bridge, user.bridge_id)
+        assert t is not None and b is not None
+        before = user_view(uow, user)
+        if toll is not None:
+            user.toll_number_id = number_on_bridge(uow, b, toll, toll_free=False).id
+        if toll_free is not None:
+            user.toll_free_number_id = number_on_bridge(uow, b, toll_free, toll_free=True).id
+        user.updated_at = uow.now()
+        uow.session.flush()
+        after = user_view(uow, user)
+        changed = (before.toll_number, before.toll_free_number) != (after.toll_number, after.toll_free_number)
+        queued = changed and wants_email(t, send_email)
+        if queued:
+            info = mail_info(uow, t, user, conference_id=after.conference_id)
+            queue_mail(uow, t, user, MailKind.DEFAULT_NUMBER_CHANGED, info)
+        audit(
+            uow,
+            actor,
+            "user.default_numbers",
+            user.upn,
+            tenant_id=t.id,
+            before={"toll_number": before.toll_number, "toll_free_number": before.toll_free_number},
+            after={"toll_number": after.toll_number, "toll_free_number": after.toll_free_number},
+        )
+        uow.commit()
+        message = "default numbers changed" if changed else "default numbers were already set so"
+        return ActionResult(upn=user.upn, email_queued=queued, message=message, user=after)
+
+
+def set_acp(
+    uow: UnitOfWork,
+    *,
+    upn: str,
+    actor: Actor,
+    provider_name: str,
+    toll_number: str,
+    participant_passcode: str,
+    toll_free_numbers: list[str] | None = None,
+    url: str | None = None,
+    domain: str | None = None,
+    send_email: bool | None = None,
+) -> ActionResult:
+    """Move a user to a third-party audio conferencing provider (or update its settings)."""
+    if not (provider_name or "").strip():
+        raise InvalidInput("provider name must not be empty")
+    toll = numbers.parse_e164(toll_number)
+    frees = [numbers.parse_e164(n) for n in (toll_free_numbers or [])]
+    passcode = (participant_passcode or "").strip()
+    if not passcode.isdigit() or not 4 <= len(passcode) <= 20:
+        raise InvalidInput("participant passcode must be 4 to 20 digits")
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise InvalidInput(f"'{url}' is not a web address (http:// or https://)")
+    with uow:
+        user = get_user(uow, upn, actor, Permission.MANAGE_USERS)
+        if not user.enabled:
+            raise InvalidInput(f"user '{user.upn}' is disabled; enable it first")
+        t = uow.session.get(Tenant, user.tenant_id)
+        assert t is not None
+        was = user.provider
+        previous = _release_static_id(uow, t, user) if was == "builtin" else None
+        user.provider = "third-party"
+        user.pin_hash = None
+        user.acp_provider_name, user.acp_toll_number, user.acp_toll_free_numbers = (
+            provider_name.strip(),
+            toll,
+            frees,
+        )
+        user.acp_participant_passcode, user.acp_url = passcode, url
+        user.acp_domain = domain.strip() if domain else None
+        user.updated_at = uow.now()
+        queued = was == "builtin" and wants_email(t, send_email)
+        if queued:
+            info = mail_info(
+                uow,
+                t,
+                user,
+                conference_id=None,
+                previous_conference_id=previous,
+                reason=f"Your meetings now use {provider_name.strip()} for audio conferencing instead of "
+                f"{t.email_from_name or t.name}'s own dial-in numbers.",
+            )
+            queue_mail(uow, t, user, MailKind.DIALIN_REMOVED, info)
+        audit(
+            uow,
+            actor,
+            "user.set_acp",
+            user.upn,
+            tenant_id=t.id,
+            before={"provider": was, "conference_id": previous},
+            after={"provider": "third-party", "provider_name": provider_name.strip(), "toll_number": toll},
+        )
+        view = user_view(uow, user)
+        uow.commit()
+        return ActionResult(upn=user.upn, email_queued=queued, message="third-party provider set", user=view)
+
+
+def apply_mode_change(uow: UnitOfWork, tenant: Tenant, actor: Actor) -> int:
+    """After the ID mode changed: static gives each enabled builtin user an ID, dynamic releases them."""
+    users = list(
+        uow.session.scalars(
+            select(User).where(User.tenant_id == tenant.id, User.enabled, User.provider == "builtin")
+        )
+    )
+    bridges: dict[int, Bridge] = {}
+    for user in users:
+        if tenant.conference_id_mode == "static":
+            bridge = bridges.get(user.bridge_id) or uow.session.get(Bridge, user.bridge_id)
+            assert bridge is not None
+            bridges[bridge.id] = bridge
+            if conference_ids.live_static_row(uow, user.id) is None:
+                conference_ids.allocate(uow, bridge, owner_user_id=user.id)
+        else:
+            _release_static_id(uow, tenant, user)
+        if tenant.auto_email:
+            digits = None
+            if tenant.conference_id_mode == "static":
+                row = conference_ids.live_static_row(uow, user.id)
+                digits = row.digits if row else None
+            queue_mail(
+                uow,
+                tenant,
+                user,
+                MailKind.CONFERENCE_ID_CHANGED,
+                mail_info(uow, tenant, user, conference_id=digits),
+            )
+    return len(users)

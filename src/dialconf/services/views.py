@@ -1,0 +1,166 @@
+"""What services hand back to surfaces: plain dataclasses that turn into JSON-ready dicts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class View:
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _plain(v) for k, v in asdict(self).items()}  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class TenantView(View):
+    name: str
+    domain: str | None
+    conference_id_mode: str
+    auto_email: bool
+    pin_length: int
+    email_from_address: str | None
+    email_from_name: str | None
+    meeting_migration: bool
+    id_quarantine_days: int
+    bridges: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NumberView(View):
+    number: str
+    display: str
+    tenant: str
+    bridge: str
+    toll_free: bool
+    default: bool
+    city: str | None
+    country: str | None
+    primary_language: str
+    secondary_languages: list[str]
+
+
+@dataclass(frozen=True)
+class BridgeView(View):
+    name: str
+    tenant: str
+    id_length: int
+    default_number: str | None
+    ids_in_use: int
+    numbers: list[NumberView]
+
+
+@dataclass(frozen=True)
+class UserView(View):
+    upn: str
+    tenant: str
+    display_name: str
+    email: str
+    enabled: bool
+    provider: str
+    bridge: str
+    country: str | None
+    conference_id: str | None
+    conference_id_display: str
+    toll_number: str | None
+    toll_free_number: str | None
+    toll_free_allowed: bool
+    pin_set: bool
+    pin_locked: bool
+    third_party: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ResetResult(View):
+    upn: str
+    conference_id: str | None
+    previous_conference_id: str | None
+    email_queued: bool
+    mode: str
+    meetings_renewed: int
+    message: str
+
+
+@dataclass(frozen=True)
+class PinResetResult(View):
+    upn: str
+    pin: str
+    email_queued: bool
+
+
+@dataclass(frozen=True)
+class ActionResult(View):
+    upn: str
+    email_queued: bool
+    message: str
+    user: UserView | None = None
+
+
+@dataclass(frozen=True)
+class MailView(View):
+    id: int
+    tenant: str | None
+    kind: str
+    to: str
+    from_: str
+    subject: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+    message_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["from"] = data.pop("from_")
+        return data
+
+
+@dataclass(frozen=True)
+class MailDetail(MailView):
+    body_text: str = ""
+    body_html: str = ""
+    redacted: bool = False
+
+
+@dataclass(frozen=True)
+class AuditView(View):
+    id: int
+    at: datetime
+    tenant: str | None
+    actor: str
+    action: str
+    target: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class LookupResult(View):
+    result: str  # join | reject
+    reason: str
+    upn: str | None = None
+    meeting: str | None = None
+    room: str | None = None
+    tenant: str | None = None
+    bridge: str | None = None
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AdminView(View):
+    email: str
+    tenant: str | None
+    role: str

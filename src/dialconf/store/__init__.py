@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, engine factory, unit of work and Alembic migrations."""

@@ -1,0 +1,230 @@
+"""Tables of dialconf, mapped with SQLAlchemy 2.0 declarative models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            from datetime import UTC
+
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    domain: Mapped[str | None] = mapped_column(String(255))
+    conference_id_mode: Mapped[str] = mapped_column(String(10), default="dynamic")
+    auto_email: Mapped[bool] = mapped_column(Boolean, default=True)
+    pin_length: Mapped[int] = mapped_column(Integer, default=5)
+    email_from_address: Mapped[str | None] = mapped_column(String(320))
+    email_from_name: Mapped[str | None] = mapped_column(String(200))
+    meeting_migration: Mapped[bool] = mapped_column(Boolean, default=True)
+    id_quarantine_days: Mapped[int] = mapped_column(Integer, default=90)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Bridge(Base):
+    __tablename__ = "bridges"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_bridges_tenant_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    id_length: Mapped[int] = mapped_column(Integer, default=7)
+    default_number_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_numbers.id", use_alter=True, ondelete="SET NULL")
+    )
+    # live + quarantined IDs on this bridge, kept in step by the allocator; sizes the candidate batch
+    ids_in_use: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ServiceNumber(Base):
+    __tablename__ = "service_numbers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    bridge_id: Mapped[int] = mapped_column(ForeignKey("bridges.id", ondelete="CASCADE"), index=True)
+    # a dialed number must lead to exactly one bridge, so numbers are unique across tenants
+    e164: Mapped[str] = mapped_column(String(20), unique=True)
+    toll_free: Mapped[bool] = mapped_column(Boolean, default=False)
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+    primary_language: Mapped[str] = mapped_column(String(20), default="en-US")
+    secondary_languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    bridge_id: Mapped[int] = mapped_column(ForeignKey("bridges.id"), index=True)
+    upn: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    country: Mapped[str | None] = mapped_column(String(2))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    provider: Mapped[str] = mapped_column(String(20), default="builtin")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    toll_number_id: Mapped[int | None] = mapped_column(ForeignKey("service_numbers.id", ondelete="SET NULL"))
+    toll_free_number_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_numbers.id", ondelete="SET NULL")
+    )
+    toll_free_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # third-party provider (ACP) settings; the ID is typed by an admin and never routed by dialconf
+    acp_conference_id: Mapped[str | None] = mapped_column(String(20))
+    acp_provider_name: Mapped[str | None] = mapped_column(String(200))
+    acp_domain: Mapped[str | None] = mapped_column(String(255))
+    acp_toll_number: Mapped[str | None] = mapped_column(String(20))
+    acp_toll_free_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    acp_participant_passcode: Mapped[str | None] = mapped_column(String(20))
+    acp_url: Mapped[str | None] = mapped_column(String(500))
+    # leader PIN: keyed hash only, and the failed-attempt counters of the lockout policy
+    pin_hash: Mapped[str | None] = mapped_column(String(64))
+    pin_set_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    pin_failures_in_window: Mapped[int] = mapped_column(Integer, default=0)
+    pin_window_started: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    pin_total_failures: Mapped[int] = mapped_column(Integer, default=0)
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    pin_locked_for_good: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ConferenceIdRow(Base):
+    """Every generated or chosen ID on a bridge, live or quarantined.
+
+    One row per (bridge, digits) whatever its state: the unique constraint is what keeps two
+    processes from handing out the same ID, and a quarantined row keeps it from coming back
+    before its time.
+    """
+
+    __tablename__ = "conference_ids"
+    __table_args__ = (
+        UniqueConstraint("bridge_id", "digits", name="uq_conference_ids_bridge_digits"),
+        Index("ix_conference_ids_owner_state", "owner_user_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bridge_id: Mapped[int] = mapped_column(ForeignKey("bridges.id", ondelete="CASCADE"))
+    digits: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(12), default="live")  # live | quarantined
+    kind: Mapped[str] = mapped_column(String(10), default="static")  # static | meeting
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    quarantine_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AdminAccount(Base):
+    __tablename__ = "admin_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(10))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_tenant_target", "tenant_id", "target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(320))
+    before: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMail(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    user_upn: Mapped[str | None] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(30))
+    to_addr: Mapped[str] = mapped_column(String(320))
+    from_addr: Mapped[str] = mapped_column(String(320))
+    from_name: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    ics: Mapped[str | None] = mapped_column(Text)
+    carries_pin: Mapped[bool] = mapped_column(Boolean, default=False)
+    redacted: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DialinFailure(Base):
+    """Wrong conference IDs entered per caller number and bridge, for the caller lockout."""
+
+    __tablename__ = "dialin_failures"
+    __table_args__ = (UniqueConstraint("bridge_id", "caller", name="uq_dialin_failures_bridge_caller"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bridge_id: Mapped[int] = mapped_column(ForeignKey("bridges.id", ondelete="CASCADE"))
+    caller: Mapped[str] = mapped_column(String(32))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started: Mapped[datetime] = mapped_column(UtcDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

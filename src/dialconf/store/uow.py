@@ -1,0 +1,69 @@
+"""The unit of work: one database transaction per use case, plus the clock and randomness it uses."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from random import Random
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UnitOfWork:
+    """`with uow:` opens a transaction; the service calls `uow.commit()`; leaving without it rolls back."""
+
+    session: Session
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        pin_key: Callable[[], bytes],
+        clock: Clock = utcnow,
+        rng: Random | None = None,
+        public_url: str = "http://localhost:8080",
+    ) -> None:
+        self._session_factory = session_factory
+        self._pin_key = pin_key
+        self.clock = clock
+        self.rng: Random = rng if rng is not None else secrets.SystemRandom()
+        self.public_url = public_url
+        self._depth = 0
+
+    @property
+    def pin_key(self) -> bytes:
+        return self._pin_key()
+
+    def __enter__(self) -> UnitOfWork:
+        if self._depth == 0:
+            self.session = self._session_factory()
+        self._depth += 1
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self.session.rollback()
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def now(self) -> datetime:
+        return self.clock()
