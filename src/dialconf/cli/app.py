@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 import click
 import typer
+from typer.exceptions import TyperException
 
-from dialconf.cli import admin, audit, bridge, db, dialin, mail, number, serve, tenant, user
+from dialconf.cli import admin, audit, bridge, db, dialin, mail, number, serve, tenant, user, worker
 from dialconf.cli.runtime import Runtime
 from dialconf.config import Settings
 from dialconf.errors import DialconfError
@@ -46,19 +47,25 @@ def _global(
 for module in (tenant, bridge, number, admin, user, mail, audit, dialin, db):
     app.add_typer(module.app, name=module.NAME, help=module.HELP)
 serve.register(app)
+worker.register(app)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` and return its exit code (what `main` exits with)."""
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="dialconf", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+        code = app(args=list(argv) if argv is not None else None, prog_name="dialconf", standalone_mode=False)
+    # typer >= 0.20 raises its own copy of click's exceptions; older typer raises click's
+    except (click.exceptions.Exit, typer.Exit) as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         print("dialconf: aborted", file=sys.stderr)
         return 1
-    except click.ClickException as exc:
-        exc.show()
+    except (click.ClickException, TyperException) as exc:
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            print(f"dialconf: {exc}", file=sys.stderr)
         return exc.exit_code
     except DialconfError as exc:
         first, _, rest = exc.message.partition("\n")
@@ -77,7 +84,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
-    return 0
+    # without standalone mode a ctx.exit(N) (e.g. --help) comes back as the return value
+    return code if isinstance(code, int) else 0
 
 
 def main() -> None:

@@ -5,31 +5,43 @@ from __future__ import annotations
 import typer
 
 from dialconf.cli.common import JSON, runtime
-from dialconf.cli.output import emit_json, show_record, show_table
+from dialconf.cli.output import emit_json, say, show_record, show_table
+from dialconf.cli.worker import BATCH, FIRST_RETRY, LEASE, MAX_ATTEMPTS, make_policy, require_smtp
 from dialconf.errors import InvalidInput
-from dialconf.services import outbox
+from dialconf.mail.worker import summary
+from dialconf.services import delivery, outbox
 
 NAME = "mail"
 HELP = "The outbox: emails queued, sent and failed."
 app = typer.Typer(no_args_is_help=True)
-STATUSES = ("queued", "sent", "failed")
+STATUSES = ("queued", "sending", "sent", "failed")
 
 
 @app.command("list")
 def list_(
     ctx: typer.Context,
     tenant: str | None = typer.Option(None, "--tenant", "-t", metavar="T"),
-    status: str | None = typer.Option(None, "--status", metavar="queued|sent|failed"),
+    status: str | None = typer.Option(None, "--status", metavar="queued|sending|sent|failed"),
     limit: int = typer.Option(200, "--limit", min=1, max=100000),
     as_json: bool = JSON,
 ) -> None:
     """List emails, newest first."""
     if status is not None and status not in STATUSES:
-        raise InvalidInput(f"status must be queued, sent or failed, not '{status}'")
+        raise InvalidInput(f"status must be queued, sending, sent or failed, not '{status}'")
     rt = runtime(ctx)
     views = outbox.list_mail(rt.uow(), actor=rt.actor, tenant=tenant, status=status, limit=limit)
     if as_json:
         emit_json(views)
+        return
+    if status == "failed":
+        # the reason is the point here, so it is printed whole rather than squeezed into a column
+        for v in views:
+            tries = f"{v.attempts} {'try' if v.attempts == 1 else 'tries'}"
+            say(f"mail {v.id} to {v.to} ({v.kind}, {tries}, queued {v.created_at:%Y-%m-%d %H:%M})")
+            say(f"  why it failed: {v.last_error or '-'}")
+            say(f"  retry with: dialconf mail retry {v.id}")
+        if not views:
+            say("no failed mail")
         return
     show_table(
         [
@@ -39,7 +51,7 @@ def list_(
             "to",
             "subject",
             "created",
-            "why it failed" if status == "failed" else "last error",
+            "last error",
         ],
         [
             [v.id, v.status, v.kind, v.to, v.subject, v.created_at.strftime("%Y-%m-%d %H:%M"), v.last_error]
@@ -69,7 +81,47 @@ def show(ctx: typer.Context, mail_id: int = typer.Argument(..., metavar="ID"), a
             ("message id", view.message_id),
             ("attempts", view.attempts),
             ("last error", view.last_error),
+            ("sent at", view.sent_at),
         ],
     )
     print()
     print(view.body_text)
+
+
+@app.command("send-pending")
+def send_pending(
+    ctx: typer.Context,
+    now: bool = typer.Option(False, "--now", help="Also send messages still waiting out a retry backoff."),
+    batch_size: int = BATCH,
+    max_attempts: int = MAX_ATTEMPTS,
+    first_retry: float = FIRST_RETRY,
+    lease: float = LEASE,
+    as_json: bool = JSON,
+) -> None:
+    """Deliver the messages that are due, once, and say how many were sent, deferred and failed."""
+    rt = runtime(ctx)
+    transport = require_smtp(rt.settings.smtp, "dialconf mail send-pending")
+    try:
+        result = delivery.deliver_due(
+            rt.uow(),
+            transport,
+            policy=make_policy(batch_size, max_attempts, first_retry, lease),
+            include_waiting=now,
+        )
+    finally:
+        transport.close()
+    if as_json:
+        emit_json(result)
+    else:
+        say(summary(result))
+
+
+@app.command("retry")
+def retry(ctx: typer.Context, mail_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
+    """Queue a failed email again; the next delivery pass sends it."""
+    rt = runtime(ctx)
+    view = delivery.retry_mail(rt.uow(), mail_id=mail_id, actor=rt.actor)
+    if as_json:
+        emit_json(view.to_dict())
+    else:
+        say(f"mail {view.id} to {view.to} queued again (it failed with: {view.last_error or '-'})")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -40,9 +42,14 @@ class Runtime:
         self.ensure_schema()
         return UnitOfWork(
             make_session_factory(self.engine),
-            pin_key=self.settings.pin_key,
+            pin_key=self._pin_key,
             public_url=self.settings.public_url,
         )
+
+    @cached_property
+    def _pin_key(self) -> Callable[[], bytes]:
+        # read the key (a file on the embedded default) once per process, and only when a PIN needs it
+        return functools.cache(self.settings.pin_key)
 
     @cached_property
     def actor(self) -> Actor:

@@ -2,32 +2,72 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 
 import typer
 
 from dialconf.cli.common import runtime
 from dialconf.cli.output import say
+from dialconf.cli.worker import database_label, stop_on_signals, timestamped
+from dialconf.config import SmtpSettings
+from dialconf.mail.catcher import MailCatcher
+from dialconf.mail.smtp import SmtpTransport
+from dialconf.mail.worker import DeliveryWorker
+
+CATCHER_DIR = "caught-mail"
 
 
 def register(app: typer.Typer) -> None:
     @app.command("up")
     def up(ctx: typer.Context) -> None:
-        """Run dialconf on this machine: prepares the embedded database, then runs until Ctrl-C."""
+        """Run dialconf on this machine: the embedded database and mail delivery, until Ctrl-C.
+
+        Without DIALCONF_SMTP_HOST, mail goes to an embedded mail catcher on 127.0.0.1: it is
+        delivered over SMTP as usual but sent no further; read it with `dialconf mail list` and
+        `dialconf mail show ID`.
+        """
         rt = runtime(ctx)
         rt.ensure_schema()
         rt.settings.pin_key()
-        where = rt.settings.sqlite_path() or rt.engine.url.render_as_string(hide_password=True)
-        say(f"dialconf up: database {where} (schema current)")
+        say(f"dialconf up: database {database_label(rt)} (schema current)")
         if rt.settings.is_embedded:
             say("dialconf up: PIN key kept beside the database (mode 600)")
-        say("dialconf up: started: database. Use the dialconf CLI in another terminal; Ctrl-C stops.")
+        started = ["database"]
+
+        catcher: MailCatcher | None = None
+        smtp = rt.settings.smtp
+        if smtp.host is None:
+            db_path = rt.settings.sqlite_path()
+            catcher = MailCatcher(directory=(db_path.parent / CATCHER_DIR) if db_path else None)
+            catcher.start()
+            smtp = SmtpSettings(host=catcher.host, port=catcher.port, security="none", timeout=10.0)
+            kept = f"; copies kept as .eml files in {catcher.directory}" if catcher.directory else ""
+            say(
+                f"dialconf up: mail catcher listening on {catcher.host}:{catcher.port} "
+                f"(DIALCONF_SMTP_HOST is not set, so no mail leaves this machine{kept})"
+            )
+            started.append(f"mail catcher on {catcher.host}:{catcher.port}")
+        transport = SmtpTransport(smtp)
+        say(f"dialconf up: mail delivery to {transport.description}")
+        started.append("mail delivery")
+
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            while not stop.wait(1.0):
-                pass
-        except KeyboardInterrupt:
-            pass
+        delivery = DeliveryWorker(rt.uow(), transport, report=timestamped("dialconf up: mail"))
+        thread = threading.Thread(target=delivery.run, args=(stop,), name="dialconf-mail", daemon=True)
+        with stop_on_signals(stop):
+            thread.start()
+            say(
+                f"dialconf up: started: {', '.join(started)}. "
+                "Use the dialconf CLI in another terminal; Ctrl-C stops."
+            )
+            try:
+                while not stop.wait(1.0):
+                    if not thread.is_alive():
+                        say("dialconf up: mail delivery stopped unexpectedly")
+                        break
+            finally:
+                stop.set()
+                thread.join(timeout=60)
+                if catcher is not None:
+                    catcher.stop()
         say("dialconf up: stopped")

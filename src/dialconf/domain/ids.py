@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -83,33 +83,41 @@ def validate_bridge_length(length: int) -> int:
     return length
 
 
+# The checks below run on every drawn candidate and on whole small spaces (a 6-digit bridge has
+# 900,000 IDs), so they lean on C-level regex and slice comparisons instead of Python loops.
+_ASCENDING = "0123456789"
+_DESCENDING = _ASCENDING[::-1]
+
+
+@functools.cache
+def _repeat_pattern(times: int) -> re.Pattern[str]:
+    return re.compile(rf"(\d)\1{{{times - 1}}}")
+
+
+@functools.cache
+def _run_pattern(length: int) -> re.Pattern[str] | None:
+    runs = [seq[i : i + length] for seq in (_ASCENDING, _DESCENDING) for i in range(11 - length)]
+    return re.compile("|".join(runs)) if runs else None
+
+
 def has_repeated_digit(digits: str, times: int = 4) -> bool:
-    """True if one digit appears `times` or more times in a row (e.g. 5555)."""
-    run = 1
-    for prev, cur in itertools.pairwise(digits):
-        run = run + 1 if cur == prev else 1
-        if run >= times:
-            return True
-    return False
+    """True if one digit appears `times` (2 or more) times in a row (e.g. 5555)."""
+    return _repeat_pattern(times).search(digits) is not None
 
 
 def has_sequential_run(digits: str, length: int = 5) -> bool:
-    """True if the digits hold an ascending or descending run of `length` or more (12345, 98765)."""
-    for step in (1, -1):
-        run = 1
-        for prev, cur in itertools.pairwise(digits):
-            run = run + 1 if int(cur) - int(prev) == step else 1
-            if run >= length:
-                return True
-    return False
+    """True if the digits hold an ascending or descending run of `length` (2 or more) digits (12345, 98765)."""
+    pattern = _run_pattern(length)
+    return pattern is not None and pattern.search(digits) is not None
 
 
 def is_repeated_group(digits: str) -> bool:
     """True if the whole ID repeats a shorter group: 1231231, 4545454, 12121212."""
-    n = len(digits)
-    return any(
-        all(digits[i] == digits[i + period] for i in range(n - period)) for period in range(1, n // 2 + 1)
-    )
+    # periodic with period p <=> the string equals itself shifted by p
+    for period in range(1, len(digits) // 2 + 1):  # noqa: SIM110 - a plain loop is faster on this hot path
+        if digits[period:] == digits[:-period]:
+            return True
+    return False
 
 
 def weakness(digits: str) -> str | None:
@@ -156,7 +164,8 @@ def batch_size_for(occupancy: float, *, miss_probability: float = 1e-6, cap: int
         return 4
     if occupancy >= 1:
         return cap
-    size = math.ceil(math.log(miss_probability) / math.log(occupancy))
+    # floor + 1, not ceil: at an exact boundary (0.1 ** 6) ceil would land on, not below, the target
+    size = math.floor(math.log(miss_probability) / math.log(occupancy)) + 1
     return max(4, min(cap, size))
 
 

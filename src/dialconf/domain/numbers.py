@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
@@ -24,6 +26,8 @@ def parse_e164(text: str, *, region: str | None = None) -> str:
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
 
 
+# cached: every email of a bulk import or reset prints the same few service numbers
+@lru_cache(maxsize=1024)
 def international(e164: str) -> str:
     """Format an E.164 number for people: '+1 425-555-0100'."""
     return phonenumbers.format_number(phonenumbers.parse(e164), PhoneNumberFormat.INTERNATIONAL)

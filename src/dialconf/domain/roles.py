@@ -14,7 +14,8 @@ class Role(StrEnum):
 
 class Permission(StrEnum):
     MANAGE_TENANTS = "manage tenants"  # create tenants, switch conference ID mode
-    MANAGE_SETTINGS = "change settings"  # tenant settings, bridges, numbers
+    CREATE_BRIDGES = "create bridges"  # a bridge fixes its conference ID length for good
+    MANAGE_SETTINGS = "change settings"  # tenant settings, service numbers
     MANAGE_USERS = "manage users"  # enable, disable, import, set IDs, providers, numbers
     MANAGE_ADMINS = "manage admin accounts"
     RESET_SECRETS = "reset conference IDs and PINs"
@@ -24,7 +25,7 @@ class Permission(StrEnum):
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset(Permission),
-    Role.ADMIN: frozenset(Permission) - {Permission.MANAGE_TENANTS},
+    Role.ADMIN: frozenset(Permission) - {Permission.MANAGE_TENANTS, Permission.CREATE_BRIDGES},
     Role.HELPDESK: frozenset({Permission.RESET_SECRETS, Permission.SEND_INFO, Permission.VIEW}),
 }
 

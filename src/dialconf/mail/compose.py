@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import re
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
@@ -88,22 +90,58 @@ _PERSONAL = ("display_name", "conference_id", "pin", "previous_conference_id")
 _MARK = "\x1edialconf-{}\x1e"
 
 
+_OTHER = tuple(f.name for f in fields(MailInfo) if f.name not in _PERSONAL)
+_MARKED = re.compile("\x1edialconf-(" + "|".join(_PERSONAL) + ")\x1e")
+
+
 def compose(kind: MailKind, info: MailInfo) -> Composed:
     """Render one email: subject, text part and HTML part. Only welcome and PIN mails may carry a PIN."""
     if kind not in CARRIES_PIN and info.pin is not None:
         raise ValueError(f"a {kind} email never carries a PIN")
-    marked = replace(
-        info, **{f: (_MARK.format(f) if getattr(info, f) is not None else None) for f in _PERSONAL}
+    key = _layout_key(kind, info)
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        markers: dict[str, Any] = {
+            f: (_MARK.format(f) if getattr(info, f) is not None else None) for f in _PERSONAL
+        }
+        marked = replace(info, **markers)
+        text, html = _render(kind, repr(marked), marked)
+        # split at the markers: literal text at even positions, field names at odd ones
+        layout = (_MARKED.split(text), _MARKED.split(html))
+        if len(_LAYOUTS) >= _RENDERED_MAX:
+            _LAYOUTS.clear()
+        _LAYOUTS[key] = layout
+    text_parts, html_parts = list(layout[0]), list(layout[1])
+    text_parts[1::2] = [getattr(info, f) for f in layout[0][1::2]]
+    html_parts[1::2] = [_escape(getattr(info, f)) for f in layout[1][1::2]]
+    return Composed(
+        subject=SUBJECTS[kind].format(org=info.org), text="".join(text_parts), html="".join(html_parts)
     )
-    text, html = _render(kind, repr(marked), marked)
-    for f in _PERSONAL:
+
+
+_NEEDS_ESCAPE = re.compile("[&<>\"']")
+
+
+def _escape(value: str) -> str:
+    """str(markupsafe.escape(value)), without its cost when there is nothing to escape."""
+    return str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
+
+
+def _layout_key(kind: MailKind, info: MailInfo) -> tuple[Any, ...]:
+    """What the rendered layout depends on: every field but the personal ones, and which of those are set."""
+    key: list[Any] = [kind]
+    for f in _OTHER:
         value = getattr(info, f)
-        if value is not None:
-            text = text.replace(_MARK.format(f), value)
-            html = html.replace(_MARK.format(f), str(escape(value)))
-    return Composed(subject=SUBJECTS[kind].format(org=info.org), text=text, html=html)
+        if isinstance(value, dict):
+            value = tuple(value.items())
+        elif isinstance(value, ThirdParty):
+            value = repr(value)  # holds a list, so it is not hashable
+        key.append((type(value), value))
+    key.extend(getattr(info, f) is not None for f in _PERSONAL)
+    return tuple(key)
 
 
+_LAYOUTS: dict[tuple[Any, ...], tuple[list[str], list[str]]] = {}
 _RENDERED: dict[tuple[MailKind, str], tuple[str, str]] = {}
 _RENDERED_MAX = 512
 

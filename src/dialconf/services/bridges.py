@@ -58,7 +58,7 @@ def create_bridge(
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$", name or ""):
         raise InvalidInput(f"'{name}' is not a valid bridge name (letters, digits, space, '.', '_', '-')")
     with uow:
-        t = get_tenant(uow, tenant, actor, Permission.MANAGE_SETTINGS)
+        t = get_tenant(uow, tenant, actor, Permission.CREATE_BRIDGES)
         exists = uow.session.scalars(
             select(Bridge).where(Bridge.tenant_id == t.id, Bridge.name == name)
         ).first()

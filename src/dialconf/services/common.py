@@ -20,10 +20,10 @@ def require(actor: Actor, permission: Permission, tenant: Tenant | None = None) 
             f"and may not act on tenant '{tenant.name}'"
         )
     if not actor.may(permission):
-        if permission is Permission.MANAGE_TENANTS:
+        if permission in (Permission.MANAGE_TENANTS, Permission.CREATE_BRIDGES):
             raise Forbidden(
-                f"only the operator may {permission} (including the conference ID mode); "
-                f"{actor.name} is {_article(actor.role)} {actor.role}: ask the operator of this dialconf installation"
+                f"only the operator of this dialconf installation may {permission}; "
+                f"{actor.name} is {_article(actor.role)} {actor.role}: ask the operator"
             )
         raise Forbidden(f"{actor.name} is {_article(actor.role)} {actor.role} and may not {permission}")
 

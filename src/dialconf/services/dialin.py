@@ -141,7 +141,7 @@ def _check_leader_pin(uow: UnitOfWork, tenant: Tenant, user: User, pin: str, now
     )
     if state.is_locked(now):
         return "the leader PIN is locked after too many wrong attempts"
-    policy = LockoutPolicy.for_length(tenant.pin_length)
+    policy = LockoutPolicy.for_length(user.pin_length or tenant.pin_length)
     if verify_pin(uow.pin_key, user.upn, clean_digits(pin), user.pin_hash):
         state.record_success()
         verdict = None

@@ -102,6 +102,15 @@ def user_views(uow: UnitOfWork, users: Sequence[User]) -> list[UserView]:
                 "participant_passcode": u.acp_participant_passcode,
                 "url": u.acp_url,
             }
+        if u.provider == "third-party":
+            # the invitations of a third-party user carry the provider's numbers, not the bridge's
+            toll = u.acp_toll_number
+            toll_free = (u.acp_toll_free_numbers or [None])[0] if u.toll_free_allowed else None
+        else:
+            toll = nums.get(u.toll_number_id) if u.toll_number_id else None
+            toll_free = (
+                nums.get(u.toll_free_number_id) if u.toll_free_number_id and u.toll_free_allowed else None
+            )
         locked = u.pin_locked_for_good or (u.pin_locked_until is not None and u.pin_locked_until > now)
         views.append(
             UserView(
@@ -115,10 +124,8 @@ def user_views(uow: UnitOfWork, users: Sequence[User]) -> list[UserView]:
                 country=u.country,
                 conference_id=conference_id,
                 conference_id_display=display,
-                toll_number=nums.get(u.toll_number_id) if u.toll_number_id else None,
-                toll_free_number=(
-                    nums.get(u.toll_free_number_id) if u.toll_free_number_id and u.toll_free_allowed else None
-                ),
+                toll_number=toll,
+                toll_free_number=toll_free,
                 toll_free_allowed=u.toll_free_allowed,
                 pin_set=u.pin_hash is not None,
                 pin_locked=bool(locked),

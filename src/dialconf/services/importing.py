@@ -6,9 +6,10 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 
 from dialconf.domain import ids, numbers
 from dialconf.domain.ids import ConferenceId, parse_third_party_id
@@ -16,9 +17,10 @@ from dialconf.domain.pins import generate_pin, hash_pin
 from dialconf.domain.roles import Actor, Permission
 from dialconf.errors import ConferenceIdSpaceExhausted, DialconfError, Invalid
 from dialconf.mail.compose import MailKind
+from dialconf.services.bulk import MailBuilder, audit_values, insert_rows
 from dialconf.services.common import get_bridge, get_tenant
 from dialconf.services.directory import pick_default_numbers, user_views
-from dialconf.services.outbox import mail_info, mail_values, wants_email
+from dialconf.services.outbox import wants_email
 from dialconf.services.tenants import validate_email
 from dialconf.services.users import validate_name, validate_provider, validate_upn
 from dialconf.store.models import AuditEvent, Bridge, ConferenceIdRow, OutboxMail, ServiceNumber, Tenant, User
@@ -38,7 +40,9 @@ class ImportRejected(Invalid):
         self.problems = problems
         lines = "\n".join(f"line {line}: {message}" for line, message in problems[:200])
         more = f"\n... and {len(problems) - 200} more" if len(problems) > 200 else ""
-        super().__init__(f"{len(problems)} bad row(s); nothing was imported\n{lines}{more}")
+        # a row can have several problems; the count is of rows, as the message says
+        rows = len({line for line, _ in problems})
+        super().__init__(f"{rows} bad row(s); nothing was imported\n{lines}{more}")
 
 
 @dataclass
@@ -246,6 +250,15 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
+# the User columns mail_info reads that an import never sets
+_ACP_UNSET = {
+    "acp_provider_name": None,
+    "acp_toll_number": None,
+    "acp_participant_passcode": None,
+    "acp_url": None,
+}
+
+
 def _insert_all(
     uow: UnitOfWork,
     tenant: Tenant,
@@ -263,6 +276,7 @@ def _insert_all(
     wanted = sum(1 for r in builtin_rows if r.conference_id is None)
     generated = _draw_ids(uow, bridge, wanted, exclude=chosen_ids) if static else []
     email_on = wants_email(tenant, send_email)
+    mailer = MailBuilder(uow, tenant, MailKind.WELCOME)
     queued = 0
     done = 0
     if progress:
@@ -291,6 +305,7 @@ def _insert_all(
                     "acp_conference_id": r.conference_id if r.provider == "third-party" else None,
                     "acp_toll_free_numbers": [],
                     "pin_hash": hash_pin(key, r.upn, pin) if pin else None,
+                    "pin_length": len(pin) if pin else None,
                     "pin_set_at": now if pin else None,
                     "pin_failures_in_window": 0,
                     "pin_total_failures": 0,
@@ -299,9 +314,13 @@ def _insert_all(
                     "updated_at": now,
                 }
             )
-        ids_by_upn = dict(
-            session.execute(insert(User).returning(User.upn, User.id), user_dicts).tuples().all()
+        # Core, not ORM, inserts: the ORM leaves a None column out of its row, so rows of different
+        # shapes (with and without a country, say) went out one statement each instead of as one batch
+        users_table = cast(Table, User.__table__)
+        inserted = session.execute(
+            insert(users_table).returning(users_table.c.upn, users_table.c.id), user_dicts
         )
+        ids_by_upn: dict[str, int] = {upn: user_id for upn, user_id in inserted}
         id_rows = []
         digits_by_upn: dict[str, str] = {}
         if static:
@@ -321,41 +340,36 @@ def _insert_all(
                         "created_at": now,
                     }
                 )
-            if id_rows:
-                session.execute(insert(ConferenceIdRow), id_rows)
-        users = list(session.scalars(select(User).where(User.id.in_(list(ids_by_upn.values())))))
-        cache: dict[int, ServiceNumber] = {}
+            insert_rows(uow, ConferenceIdRow, id_rows)
+        # the users as inserted, not read back: mail_info reads only what user_dicts hold and the
+        # third-party details, which an import leaves NULL
         mails, audits = [], []
-        for user in users:
+        for values in user_dicts:
+            user = SimpleNamespace(**values, **_ACP_UNSET)
             digits = digits_by_upn.get(user.upn) or user.acp_conference_id
             if email_on:
-                info = mail_info(
-                    uow, tenant, user, conference_id=digits, pin=pins.get(user.upn), numbers_cache=cache
-                )
-                mails.append(mail_values(uow, tenant, user, MailKind.WELCOME, info))
+                mails.append(mailer.values(user, conference_id=digits, pin=pins.get(user.upn)))
             audits.append(
-                {
-                    "at": now,
-                    "tenant_id": tenant.id,
-                    "actor": actor.name,
-                    "action": "user.enable",
-                    "target": user.upn,
-                    "before": None,
-                    "after": {
+                audit_values(
+                    uow,
+                    actor,
+                    "user.enable",
+                    user.upn,
+                    tenant_id=tenant.id,
+                    after={
                         "provider": user.provider,
                         "bridge": bridge.name,
                         "conference_id": digits_by_upn.get(user.upn),
-                        "pin": "set" if user.upn in pins else None,
+                        "pin": "set" if user.upn in pins else None,  # masked: '***', as enable_user's audit
                         "email_queued": email_on,
                         "source": "import",
                     },
-                    "detail": None,
-                }
+                )
+                | {"at": now}  # the whole import at one time, as before
             )
-        if mails:
-            session.execute(insert(OutboxMail), mails)
-            queued += len(mails)
-        session.execute(insert(AuditEvent), audits)
+        insert_rows(uow, OutboxMail, mails)
+        insert_rows(uow, AuditEvent, audits)
+        queued += len(mails)
         session.expunge_all()
         done += len(chunk)
         if progress:

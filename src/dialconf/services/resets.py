@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dialconf.domain import numbers
 from dialconf.domain.ids import ConferenceId, parse_third_party_id
@@ -13,13 +14,14 @@ from dialconf.domain.roles import Actor, Permission
 from dialconf.errors import InvalidConferenceId, InvalidInput, NotAllowedForProvider
 from dialconf.mail.compose import MailKind
 from dialconf.services import conference_ids
+from dialconf.services.bulk import MailBuilder, audit_values, insert_rows
 from dialconf.services.common import audit, get_tenant, get_user
 from dialconf.services.directory import user_view
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
 from dialconf.services.tenants import validate_email
 from dialconf.services.users import _release_static_id, _store_pin, filter_users
 from dialconf.services.views import ActionResult, PinResetResult, ResetResult
-from dialconf.store.models import Bridge, ServiceNumber, Tenant, User
+from dialconf.store.models import AuditEvent, Bridge, OutboxMail, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
 
 BULK_CHUNK = 500
@@ -56,7 +58,6 @@ def _reset_one(
     send_email: bool | None,
     to: str | None,
     cache: dict[int, ServiceNumber] | None,
-    bridge: Bridge | None = None,
 ) -> ResetResult:
     if user.provider != "builtin":
         raise NotAllowedForProvider(
@@ -86,7 +87,7 @@ def _reset_one(
             meetings_renewed=renewed,
             message=message,
         )
-    bridge = bridge or uow.session.get(Bridge, user.bridge_id)
+    bridge = uow.session.get(Bridge, user.bridge_id)
     assert bridge is not None
     previous = _release_static_id(uow, tenant, user)
     new = conference_ids.allocate(uow, bridge, owner_user_id=user.id).digits
@@ -228,11 +229,7 @@ def bulk_reset_conference_ids(
     Each chunk is one transaction, so an interruption leaves every user either fully reset (new ID,
     email, audit) or untouched; running it again resets the rest (and those already done, again).
     """
-    with uow:
-        t = get_tenant(uow, tenant, actor, Permission.RESET_SECRETS)
-        query = select(User.id).where(User.tenant_id == t.id, User.enabled, User.provider == "builtin")
-        ids = list(uow.session.scalars(filter_users(query, search=search, provider=None).order_by(User.id)))
-        tenant_id = t.id
+    tenant_id, ids = bulk_targets(uow, tenant=tenant, actor=actor, search=search)
     results: list[ResetResult] = []
     total = len(ids)
     if progress:
@@ -242,25 +239,101 @@ def bulk_reset_conference_ids(
         with uow:
             t = uow.session.get(Tenant, tenant_id)
             assert t is not None
-            users = list(uow.session.scalars(select(User).where(User.id.in_(chunk)).order_by(User.id)))
-            cache: dict[int, ServiceNumber] = {}
-            bridges = {
-                b.id: b for b in uow.session.scalars(select(Bridge).where(Bridge.tenant_id == tenant_id))
-            }
-            for user in users:
-                results.append(
-                    _reset_one(
-                        uow,
-                        t,
-                        user,
-                        actor,
-                        send_email=send_email,
-                        to=None,
-                        cache=cache,
-                        bridge=bridges[user.bridge_id],
-                    )
+            if t.conference_id_mode == "static":
+                # only the columns the chunk needs, as rows: loading ORM objects costs more than the rest
+                rows = list(
+                    uow.session.execute(select(*_CHUNK_COLUMNS).where(User.id.in_(chunk)).order_by(User.id))
+                )
+                results.extend(_reset_static_chunk(uow, t, rows, actor, send_email=send_email))
+            else:
+                users = list(uow.session.scalars(select(User).where(User.id.in_(chunk)).order_by(User.id)))
+                results.extend(
+                    _reset_one(uow, t, user, actor, send_email=send_email, to=None, cache=None)
+                    for user in users
                 )
             uow.commit()
         if progress:
             progress(min(start + BULK_CHUNK, total), total)
+    return results
+
+
+def bulk_targets(uow: UnitOfWork, *, tenant: str, actor: Actor, search: str | None) -> tuple[int, list[int]]:
+    """The tenant's id and, in id order, its enabled builtin users matching `search`, for a bulk job."""
+    with uow:
+        t = get_tenant(uow, tenant, actor, Permission.RESET_SECRETS)
+        query = select(User.id).where(User.tenant_id == t.id, User.enabled, User.provider == "builtin")
+        ids = list(uow.session.scalars(filter_users(query, search=search, provider=None).order_by(User.id)))
+        return t.id, ids
+
+
+# what _reset_static_chunk reads of a user: the ID's bridge, and what outbox.mail_info and mail_values read
+_CHUNK_COLUMNS = (
+    User.id,
+    User.upn,
+    User.email,
+    User.display_name,
+    User.bridge_id,
+    User.provider,
+    User.toll_number_id,
+    User.toll_free_number_id,
+    User.toll_free_allowed,
+    User.acp_provider_name,
+    User.acp_toll_number,
+    User.acp_toll_free_numbers,
+    User.acp_participant_passcode,
+    User.acp_url,
+)
+
+
+def _reset_static_chunk(
+    uow: UnitOfWork, tenant: Tenant, users: Sequence[Any], actor: Actor, *, send_email: bool | None
+) -> list[ResetResult]:
+    """_reset_one for a chunk of builtin users in static mode, with a few statements for the whole chunk."""
+    session, now = uow.session, uow.now()
+    previous = conference_ids.release_static_ids(
+        uow, [u.id for u in users], quarantine_days=tenant.id_quarantine_days
+    )
+    new: dict[int, str] = {}
+    for bridge_id in sorted({u.bridge_id for u in users}):
+        bridge = session.get(Bridge, bridge_id)
+        assert bridge is not None
+        owners = [u.id for u in users if u.bridge_id == bridge_id]
+        new.update(conference_ids.allocate_many(uow, bridge, owners))
+    # synchronize_session=False: the loaded users are not read again; matching each of them against
+    # the IN list (the default) would be quadratic in the chunk size
+    session.execute(
+        update(User).where(User.id.in_([u.id for u in users])).values(updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    queued = wants_email(tenant, send_email)
+    mailer = MailBuilder(uow, tenant, MailKind.CONFERENCE_ID_CHANGED)
+    mails, audits, results = [], [], []
+    for user in users:
+        old = previous.get(user.id)
+        if queued:
+            mails.append(mailer.values(user, conference_id=new[user.id], previous_conference_id=old))
+        audits.append(
+            audit_values(
+                uow,
+                actor,
+                "user.reset_conference_id",
+                user.upn,
+                tenant_id=tenant.id,
+                before={"conference_id": old},
+                after={"conference_id": new[user.id], "email_queued": queued},
+            )
+        )
+        results.append(
+            ResetResult(
+                upn=user.upn,
+                conference_id=new[user.id],
+                previous_conference_id=old,
+                email_queued=queued,
+                mode="static",
+                meetings_renewed=0,
+                message="conference ID reset",
+            )
+        )
+    insert_rows(uow, OutboxMail, mails)
+    insert_rows(uow, AuditEvent, audits)
     return results

@@ -73,7 +73,9 @@ def enable_user(
         t = get_tenant(uow, tenant, actor, Permission.MANAGE_USERS)
         b = get_bridge(uow, t, bridge)
         user = uow.session.scalars(select(User).where(User.upn == upn)).one_or_none()
-        if user is not None and (user.enabled or user.tenant_id != t.id):
+        if user is not None and user.tenant_id != t.id:
+            raise AlreadyExists(f"sign-in name '{upn}' is already in use")
+        if user is not None and user.enabled:
             raise AlreadyExists(f"user '{upn}' is already enabled for audio conferencing")
         now = uow.now()
         if user is None:
@@ -139,6 +141,7 @@ def _initial_conference_id(
 
 def _store_pin(uow: UnitOfWork, user: User, pin: str) -> None:
     user.pin_hash = hash_pin(uow.pin_key, user.upn, pin)
+    user.pin_length = len(pin)
     user.pin_set_at = uow.now()
     user.pin_failures_in_window = 0
     user.pin_window_started = None
@@ -171,15 +174,9 @@ def disable_user(uow: UnitOfWork, *, upn: str, actor: Actor, send_email: bool | 
         user.updated_at = uow.now()
         queued = wants_email(t, send_email)
         if queued:
-            info = mail_info(
-                uow,
-                t,
-                user,
-                conference_id=None,
-                previous_conference_id=previous,
-                reason="Your account has been disabled for dial-in audio conferencing.",
+            _queue_dialin_removed(
+                uow, t, user, previous, "Your account has been disabled for dial-in audio conferencing."
             )
-            queue_mail(uow, t, user, MailKind.DIALIN_REMOVED, info)
         audit(
             uow,
             actor,
@@ -192,6 +189,13 @@ def disable_user(uow: UnitOfWork, *, upn: str, actor: Actor, send_email: bool | 
         view = user_view(uow, user)
         uow.commit()
         return ActionResult(upn=user.upn, email_queued=queued, message="user disabled", user=view)
+
+
+def _queue_dialin_removed(
+    uow: UnitOfWork, tenant: Tenant, user: User, previous: str | None, reason: str
+) -> None:
+    info = mail_info(uow, tenant, user, conference_id=None, previous_conference_id=previous, reason=reason)
+    queue_mail(uow, tenant, user, MailKind.DIALIN_REMOVED, info)
 
 
 def _release_static_id(uow: UnitOfWork, tenant: Tenant, user: User) -> str | None:
@@ -340,16 +344,14 @@ def set_acp(
         user.updated_at = uow.now()
         queued = was == "builtin" and wants_email(t, send_email)
         if queued:
-            info = mail_info(
+            _queue_dialin_removed(
                 uow,
                 t,
                 user,
-                conference_id=None,
-                previous_conference_id=previous,
-                reason=f"Your meetings now use {provider_name.strip()} for audio conferencing instead of "
+                previous,
+                f"Your meetings now use {provider_name.strip()} for audio conferencing instead of "
                 f"{t.email_from_name or t.name}'s own dial-in numbers.",
             )
-            queue_mail(uow, t, user, MailKind.DIALIN_REMOVED, info)
         audit(
             uow,
             actor,

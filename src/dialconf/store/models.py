@@ -127,6 +127,8 @@ class User(Base):
     acp_url: Mapped[str | None] = mapped_column(String(500))
     # leader PIN: keyed hash only, and the failed-attempt counters of the lockout policy
     pin_hash: Mapped[str | None] = mapped_column(String(64))
+    # digits of the stored PIN: its lockout limits follow its own length, not today's tenant setting
+    pin_length: Mapped[int | None] = mapped_column(Integer)
     pin_set_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     pin_failures_in_window: Mapped[int] = mapped_column(Integer, default=0)
     pin_window_started: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -202,6 +202,7 @@ def upgrade() -> None:
         sa.Column("acp_participant_passcode", sa.String(length=20), nullable=True),
         sa.Column("acp_url", sa.String(length=500), nullable=True),
         sa.Column("pin_hash", sa.String(length=64), nullable=True),
+        sa.Column("pin_length", sa.Integer(), nullable=True),
         sa.Column("pin_set_at", dialconf.store.models.UtcDateTime(timezone=True), nullable=True),
         sa.Column("pin_failures_in_window", sa.Integer(), nullable=False),
         sa.Column("pin_window_started", dialconf.store.models.UtcDateTime(timezone=True), nullable=True),
