@@ -11,7 +11,6 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-import click
 import typer
 from typer.exceptions import TyperException
 
@@ -54,13 +53,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` and return its exit code (what `main` exits with)."""
     try:
         code = app(args=list(argv) if argv is not None else None, prog_name="dialconf", standalone_mode=False)
-    # typer >= 0.20 raises its own copy of click's exceptions; older typer raises click's
-    except (click.exceptions.Exit, typer.Exit) as exc:
+    # typer (>= 0.29) carries its own copy of click and raises these instead of click's
+    except typer.Exit as exc:
         return exc.exit_code
-    except (click.exceptions.Abort, typer.Abort):
+    except typer.Abort:
         print("dialconf: aborted", file=sys.stderr)
         return 1
-    except (click.ClickException, TyperException) as exc:
+    except TyperException as exc:
         show = getattr(exc, "show", None)
         if show is not None:
             show()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -48,7 +49,7 @@ def lookup(
         bridge = uow.session.get(Bridge, service.bridge_id)
         tenant = uow.session.get(Tenant, service.tenant_id)
         assert bridge is not None and tenant is not None
-        where = {"tenant": tenant.name, "bridge": bridge.name}
+        where: dict[str, Any] = {"tenant": tenant.name, "bridge": bridge.name}
         record = uow.session.scalars(
             select(DialinFailure).where(
                 DialinFailure.bridge_id == bridge.id, DialinFailure.caller == caller_key

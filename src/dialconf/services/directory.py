@@ -77,7 +77,8 @@ def user_views(uow: UnitOfWork, users: Sequence[User]) -> list[UserView]:
                 ConferenceIdRow.kind == "static",
             )
         ):
-            static_ids[owner] = digits
+            if owner is not None:
+                static_ids[owner] = digits
     now = uow.now()
     views = []
     for u in users:
@@ -105,7 +106,8 @@ def user_views(uow: UnitOfWork, users: Sequence[User]) -> list[UserView]:
         if u.provider == "third-party":
             # the invitations of a third-party user carry the provider's numbers, not the bridge's
             toll = u.acp_toll_number
-            toll_free = (u.acp_toll_free_numbers or [None])[0] if u.toll_free_allowed else None
+            frees = list(u.acp_toll_free_numbers or [])
+            toll_free = frees[0] if frees and u.toll_free_allowed else None
         else:
             toll = nums.get(u.toll_number_id) if u.toll_number_id else None
             toll_free = (
