@@ -5,9 +5,9 @@ mode, auto_email on), and is checked afterwards. Throughput is compared with a r
 of the same N user rows into an empty copy of the schema, timed in the same run:
 
   import         importing.read_csv + importing.import_users, one transaction (`dialconf user import`)
-  bulk reset     resets.bulk_reset_conference_ids, chunks of 500 users, one transaction each
+  bulk reset     resets.bulk_reset_conference_ids, chunks of 2,000 users, one transaction each
                  (`dialconf user bulk-reset-conference-id`)
-  PIN resets     bulk_pins.bulk_reset_pins over all N users, chunks of 500, one transaction each;
+  PIN resets     bulk_pins.bulk_reset_pins over all N users, chunks of 2,000, one transaction each;
                  and resets.reset_pin one user per transaction (`dialconf user reset-pin`) on a
                  sample, extrapolated to N
 

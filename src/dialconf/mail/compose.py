@@ -129,16 +129,35 @@ def _escape(value: str) -> str:
 
 def _layout_key(kind: MailKind, info: MailInfo) -> tuple[Any, ...]:
     """What the rendered layout depends on: every field but the personal ones, and which of those are set."""
-    key: list[Any] = [kind]
-    for f in _OTHER:
-        value = getattr(info, f)
-        if isinstance(value, dict):
-            value = tuple(value.items())
-        elif isinstance(value, ThirdParty):
-            value = repr(value)  # holds a list, so it is not hashable
-        key.append((type(value), value))
-    key.extend(getattr(info, f) is not None for f in _PERSONAL)
-    return tuple(key)
+    third_party = info.third_party
+    return (
+        kind,
+        info.org,
+        info.dynamic,
+        info.toll,
+        info.toll_free,
+        info.all_numbers_url,
+        info.meeting_migration,
+        repr(third_party) if third_party is not None else None,  # holds a list: not hashable
+        tuple(info.extra.items()),
+        info.display_name is not None,
+        info.conference_id is not None,
+        info.pin is not None,
+        info.previous_conference_id is not None,
+    )
+
+
+# _layout_key names every field of MailInfo: a new field must be added there too
+assert _OTHER == (
+    "org",
+    "dynamic",
+    "toll",
+    "toll_free",
+    "all_numbers_url",
+    "meeting_migration",
+    "third_party",
+    "extra",
+), _OTHER
 
 
 _LAYOUTS: dict[tuple[Any, ...], tuple[list[str], list[str]]] = {}

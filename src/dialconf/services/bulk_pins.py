@@ -11,12 +11,13 @@ from dialconf.domain import numbers
 from dialconf.domain.pins import generate_pin, hash_pin
 from dialconf.domain.roles import Actor
 from dialconf.mail.compose import MailKind
-from dialconf.services.bulk import audit_values, insert_rows
+from dialconf.services.bulk import MailBuilder, insert_rows
+from dialconf.services.common import audit_values
 from dialconf.services.conference_ids import live_static_ids
-from dialconf.services.outbox import mail_info, mail_values, wants_email
-from dialconf.services.resets import BULK_CHUNK, Progress, bulk_targets
+from dialconf.services.outbox import wants_email
+from dialconf.services.resets import Progress, bulk_targets, in_chunks
 from dialconf.services.views import PinResetResult
-from dialconf.store.models import AuditEvent, OutboxMail, ServiceNumber, Tenant, User
+from dialconf.store.models import AuditEvent, OutboxMail, Tenant, User
 from dialconf.store.uow import UnitOfWork
 
 
@@ -35,21 +36,12 @@ def bulk_reset_pins(
     transaction: an interruption leaves every user with either the old PIN or a new one and its email.
     """
     tenant_id, ids = bulk_targets(uow, tenant=tenant, actor=actor, search=search)
-    results: list[PinResetResult] = []
-    total = len(ids)
-    if progress:
-        progress(0, total)
-    for start in range(0, total, BULK_CHUNK):
-        chunk = ids[start : start + BULK_CHUNK]
-        with uow:
-            t = uow.session.get(Tenant, tenant_id)
-            assert t is not None
-            users = list(uow.session.scalars(select(User).where(User.id.in_(chunk)).order_by(User.id)))
-            results.extend(_reset_chunk(uow, t, users, actor, send_email=send_email))
-            uow.commit()
-        if progress:
-            progress(min(start + BULK_CHUNK, total), total)
-    return results
+
+    def reset_chunk(t: Tenant, chunk: list[int]) -> list[PinResetResult]:
+        users = list(uow.session.scalars(select(User).where(User.id.in_(chunk)).order_by(User.id)))
+        return _reset_chunk(uow, t, users, actor, send_email=send_email)
+
+    return in_chunks(uow, tenant_id, ids, reset_chunk, progress)
 
 
 def _reset_chunk(
@@ -60,17 +52,14 @@ def _reset_chunk(
     key = uow.pin_key  # once per chunk: the embedded default reads it from a file
     queued = wants_email(tenant, send_email)
     conference_ids = live_static_ids(uow, [u.id for u in users]) if queued else {}
-    cache: dict[int, ServiceNumber] = {}
+    mailer = MailBuilder(uow, tenant, MailKind.PIN_RESET)
     hashes, mails, audits, results = [], [], [], []
     for user in users:
         pin = generate_pin(uow.rng, tenant.pin_length, phone_digits=numbers.digits_of(user.phone or ""))
         was_locked = user.pin_locked_for_good or user.pin_locked_until is not None
         hashes.append({"user_id": user.id, "new_hash": hash_pin(key, user.upn, pin)})
         if queued:
-            info = mail_info(
-                uow, tenant, user, conference_id=conference_ids.get(user.id), pin=pin, numbers_cache=cache
-            )
-            mails.append(mail_values(uow, tenant, user, MailKind.PIN_RESET, info))
+            mails.append(mailer.values(user, conference_id=conference_ids.get(user.id), pin=pin))
         audits.append(
             audit_values(
                 uow,

@@ -74,6 +74,30 @@ def normalise_upn(upn: str) -> str:
     return upn.strip().lower()
 
 
+def audit_values(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    target: str,
+    *,
+    tenant_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    detail: str | None = None,
+) -> dict[str, Any]:
+    """One audit_events row as column values; callers pass no secrets, and PIN fields are masked here again."""
+    return {
+        "at": uow.now(),
+        "tenant_id": tenant_id,
+        "actor": actor.name,
+        "action": action,
+        "target": target,
+        "before": _redact(before),
+        "after": _redact(after),
+        "detail": detail,
+    }
+
+
 def audit(
     uow: UnitOfWork,
     actor: Actor,
@@ -85,19 +109,11 @@ def audit(
     after: dict[str, Any] | None = None,
     detail: str | None = None,
 ) -> None:
-    """Record who did what to whom; callers pass no secrets, and PIN fields are masked here again."""
-    uow.session.add(
-        AuditEvent(
-            at=uow.now(),
-            tenant_id=tenant_id,
-            actor=actor.name,
-            action=action,
-            target=target,
-            before=_redact(before),
-            after=_redact(after),
-            detail=detail,
-        )
+    """Record who did what to whom (see audit_values)."""
+    values = audit_values(
+        uow, actor, action, target, tenant_id=tenant_id, before=before, after=after, detail=detail
     )
+    uow.session.add(AuditEvent(**values))
 
 
 _SECRET_KEYS = {"pin", "pin_hash", "password", "password_hash"}

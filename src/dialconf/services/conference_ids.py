@@ -75,9 +75,9 @@ def allocate(
                 _reuse(uow, row, owner_user_id, kind, chosen=False, now=now)
                 return Allocation(digits, round_no)
     if bridge.id_length <= 6:
-        digits = _scan_small_space(uow, bridge, owner_user_id, kind, now)
-        if digits is not None:
-            return Allocation(digits, MAX_ROUNDS + 1)
+        last_resort = _scan_small_space(uow, bridge, owner_user_id, kind, now)
+        if last_resort is not None:
+            return Allocation(last_resort, MAX_ROUNDS + 1)
     raise ConferenceIdSpaceExhausted(bridge.name, bridge.id_length)
 
 

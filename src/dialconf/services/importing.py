@@ -17,8 +17,8 @@ from dialconf.domain.pins import generate_pin, hash_pin
 from dialconf.domain.roles import Actor, Permission
 from dialconf.errors import ConferenceIdSpaceExhausted, DialconfError, Invalid
 from dialconf.mail.compose import MailKind
-from dialconf.services.bulk import MailBuilder, audit_values, insert_rows
-from dialconf.services.common import get_bridge, get_tenant
+from dialconf.services.bulk import MailBuilder, insert_rows
+from dialconf.services.common import audit_values, get_bridge, get_tenant
 from dialconf.services.directory import pick_default_numbers, user_views
 from dialconf.services.outbox import wants_email
 from dialconf.services.tenants import validate_email
@@ -382,7 +382,7 @@ def _insert_all(
     return queued
 
 
-def _draw_ids(uow: UnitOfWork, bridge: Bridge, count: int, *, exclude: set[str | None]) -> list[str]:
+def _draw_ids(uow: UnitOfWork, bridge: Bridge, count: int, *, exclude: set[str]) -> list[str]:
     """Draw `count` free random IDs for a bulk import, checking the database in large batches."""
     if count == 0:
         return []

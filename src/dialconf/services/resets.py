@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 
@@ -14,8 +14,8 @@ from dialconf.domain.roles import Actor, Permission
 from dialconf.errors import InvalidConferenceId, InvalidInput, NotAllowedForProvider
 from dialconf.mail.compose import MailKind
 from dialconf.services import conference_ids
-from dialconf.services.bulk import MailBuilder, audit_values, insert_rows
-from dialconf.services.common import audit, get_tenant, get_user
+from dialconf.services.bulk import MailBuilder, insert_rows
+from dialconf.services.common import audit, audit_values, get_tenant, get_user
 from dialconf.services.directory import user_view
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
 from dialconf.services.tenants import validate_email
@@ -24,8 +24,9 @@ from dialconf.services.views import ActionResult, PinResetResult, ResetResult
 from dialconf.store.models import AuditEvent, Bridge, OutboxMail, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
 
-BULK_CHUNK = 500
+BULK_CHUNK = 2000  # users per transaction of a bulk job
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 def _enabled_user(uow: UnitOfWork, upn: str, actor: Actor, permission: Permission) -> tuple[User, Tenant]:
@@ -230,27 +231,37 @@ def bulk_reset_conference_ids(
     email, audit) or untouched; running it again resets the rest (and those already done, again).
     """
     tenant_id, ids = bulk_targets(uow, tenant=tenant, actor=actor, search=search)
-    results: list[ResetResult] = []
+
+    def reset_chunk(t: Tenant, chunk: list[int]) -> list[ResetResult]:
+        if t.conference_id_mode == "static":
+            # only the columns the chunk needs, as rows: loading ORM objects costs more than the rest
+            rows = list(
+                uow.session.execute(select(*_CHUNK_COLUMNS).where(User.id.in_(chunk)).order_by(User.id))
+            )
+            return _reset_static_chunk(uow, t, rows, actor, send_email=send_email)
+        users = uow.session.scalars(select(User).where(User.id.in_(chunk)).order_by(User.id))
+        return [_reset_one(uow, t, user, actor, send_email=send_email, to=None, cache=None) for user in users]
+
+    return in_chunks(uow, tenant_id, ids, reset_chunk, progress)
+
+
+def in_chunks(
+    uow: UnitOfWork,
+    tenant_id: int,
+    ids: list[int],
+    work: Callable[[Tenant, list[int]], list[T]],
+    progress: Progress | None,
+) -> list[T]:
+    """Run `work` over `ids` in chunks of BULK_CHUNK, one committed transaction each, reporting progress."""
+    results: list[T] = []
     total = len(ids)
     if progress:
         progress(0, total)
     for start in range(0, total, BULK_CHUNK):
-        chunk = ids[start : start + BULK_CHUNK]
         with uow:
-            t = uow.session.get(Tenant, tenant_id)
-            assert t is not None
-            if t.conference_id_mode == "static":
-                # only the columns the chunk needs, as rows: loading ORM objects costs more than the rest
-                rows = list(
-                    uow.session.execute(select(*_CHUNK_COLUMNS).where(User.id.in_(chunk)).order_by(User.id))
-                )
-                results.extend(_reset_static_chunk(uow, t, rows, actor, send_email=send_email))
-            else:
-                users = list(uow.session.scalars(select(User).where(User.id.in_(chunk)).order_by(User.id)))
-                results.extend(
-                    _reset_one(uow, t, user, actor, send_email=send_email, to=None, cache=None)
-                    for user in users
-                )
+            tenant = uow.session.get(Tenant, tenant_id)
+            assert tenant is not None
+            results.extend(work(tenant, ids[start : start + BULK_CHUNK]))
             uow.commit()
         if progress:
             progress(min(start + BULK_CHUNK, total), total)
@@ -299,8 +310,7 @@ def _reset_static_chunk(
         assert bridge is not None
         owners = [u.id for u in users if u.bridge_id == bridge_id]
         new.update(conference_ids.allocate_many(uow, bridge, owners))
-    # synchronize_session=False: the loaded users are not read again; matching each of them against
-    # the IN list (the default) would be quadratic in the chunk size
+    # synchronize_session=False: the chunk's users are plain rows, not objects the session must update
     session.execute(
         update(User).where(User.id.in_([u.id for u in users])).values(updated_at=now),
         execution_options={"synchronize_session": False},
