@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import Cli, seed_tenant
 from tests.e2e.conftest import (
     ADA,
     ADMIN,
@@ -464,3 +465,40 @@ def test_bulk_reset_conference_id_resets_every_matching_builtin_user(world: Worl
     assert sorted(m["to"] for m in mails(world, "conference_id_changed")) == [ADA, GRACE, GRACE]
     # another tenant's users are untouched
     assert world.cli.ok("user", "show", BOB)["conference_id"] == world.facts["bob_id"]
+
+
+def test_user_enable_takes_email_address_and_email_switches_together(sqlite_cli: Cli) -> None:
+    seed_tenant(sqlite_cli)
+    sqlite_cli.ok("tenant", "set", "contoso", "--no-auto-email")
+    quiet = sqlite_cli.ok(
+        "user", "enable", "q@contoso.com", "--tenant", "contoso", "--email", "q@contoso.com", "--name", "Q"
+    )
+    assert quiet["email_queued"] is False and quiet["email"] == "q@contoso.com"
+    loud = sqlite_cli.ok(
+        "user",
+        "enable",
+        "l@contoso.com",
+        "--tenant",
+        "contoso",
+        "--email",
+        "l@contoso.com",
+        "--name",
+        "L",
+        "--email",
+    )
+    assert loud["email_queued"] is True and loud["email"] == "l@contoso.com"
+    sqlite_cli.ok("tenant", "set", "contoso", "--auto-email")
+    off = sqlite_cli.ok(
+        "user",
+        "enable",
+        "o@contoso.com",
+        "--email",
+        "o@contoso.com",
+        "--no-email",
+        "--tenant",
+        "contoso",
+        "--name",
+        "O",
+    )
+    assert off["email_queued"] is False
+    assert sorted(m["to"] for m in sqlite_cli.ok("mail", "list")) == ["l@contoso.com"]

@@ -49,10 +49,28 @@ serve.register(app)
 worker.register(app)
 
 
+def _bare_email_flag(args: list[str]) -> list[str]:
+    """In `user enable`, --email takes the user's address; a bare --email (no value) asks to send the mail.
+
+    The parser cannot give one option an optional value, so a bare --email becomes --send-email.
+    """
+    try:
+        at = next(i for i in range(len(args) - 1) if args[i] == "user" and args[i + 1] == "enable")
+    except StopIteration:
+        return args
+    fixed = args[: at + 2]
+    rest = args[at + 2 :]
+    for i, arg in enumerate(rest):
+        bare = arg == "--email" and (i + 1 == len(rest) or rest[i + 1].startswith("-"))
+        fixed.append("--send-email" if bare else arg)
+    return fixed
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` and return its exit code (what `main` exits with)."""
+    args = _bare_email_flag(list(sys.argv[1:] if argv is None else argv))
     try:
-        code = app(args=list(argv) if argv is not None else None, prog_name="dialconf", standalone_mode=False)
+        code = app(args=args, prog_name="dialconf", standalone_mode=False)
     # typer (>= 0.29) carries its own copy of click and raises these instead of click's
     except typer.Exit as exc:
         return exc.exit_code

@@ -89,8 +89,8 @@ def enable(
 ) -> None:
     """Enable a user for audio conferencing and send the welcome email (with ID, numbers and PIN).
 
-    --email takes the user's address here, so the welcome email is switched with --no-email and
-    --send-email; without either, the tenant's auto_email setting decides.
+    --email ADDR is the user's address; --no-email skips the welcome email, and --send-email (or a
+    bare --email with no address after it) sends it even when the tenant's auto_email is off.
     """
     if no_email and force_email:
         raise InvalidInput("--no-email and --send-email contradict each other")

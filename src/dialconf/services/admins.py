@@ -14,7 +14,7 @@ from dialconf.services.views import AdminView
 from dialconf.store.models import AdminAccount, Tenant
 from dialconf.store.uow import UnitOfWork
 
-MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_LENGTH = 8
 
 
 def create_admin(
