@@ -152,6 +152,25 @@ def test_a_dead_workers_claim_is_taken_again_only_after_its_lease(uow: UnitOfWor
     assert mail.status == "sent" and mail.attempts == 2 and len(transport.sent) == 1
 
 
+def test_a_message_whose_worker_died_on_every_try_fails_instead_of_looping(
+    uow: UnitOfWork, clock: Clock
+) -> None:
+    [mail_id] = queue(uow)
+    with uow:  # the last allowed try also ended with its worker gone
+        uow.session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == mail_id)
+            .values(status="sending", attempts=POLICY.max_attempts, locked_until=clock.now + POLICY.lease)
+        )
+        uow.commit()
+    clock.advance(POLICY.lease + timedelta(seconds=1))
+    transport = FakeTransport()
+    assert deliver_due(uow, transport, policy=POLICY).handled == 0
+    mail = row(uow, mail_id)
+    assert mail.status == "failed" and transport.sent == []
+    assert mail.last_error is not None and "worker stopped while sending" in mail.last_error
+
+
 def test_a_worker_that_lost_its_lease_cannot_overwrite_what_another_recorded(
     database_url: str, uow: UnitOfWork, clock: Clock
 ) -> None:

@@ -104,6 +104,20 @@ def _claim(uow: UnitOfWork, *, policy: DeliveryPolicy, cutoff: datetime) -> list
                 .with_for_update(skip_locked=True)
             )
         )
+        worn_out = [r for r in rows if r.attempts >= policy.max_attempts]
+        if worn_out:
+            # a message whose every try ended with its worker gone (say, one that crashes it) stops here
+            uow.session.execute(
+                update(OutboxMail)
+                .where(OutboxMail.id.in_([r.id for r in worn_out]))
+                .values(
+                    status="failed",
+                    locked_until=None,
+                    last_error=f"gave up after {policy.max_attempts} tries: the worker stopped while sending it",
+                )
+                .execution_options(synchronize_session=False)
+            )
+            rows = [r for r in rows if r.attempts < policy.max_attempts]
         if len(rows) < policy.batch_size:
             # then queued mail, oldest due first; the (status, next_attempt_at) index yields this
             # order directly, so a claim reads only the rows it takes however long the queue is
@@ -115,6 +129,7 @@ def _claim(uow: UnitOfWork, *, policy: DeliveryPolicy, cutoff: datetime) -> list
                 .with_for_update(skip_locked=True)
             )
         if not rows:
+            uow.commit()
             return []
         lease = now + policy.lease
         uow.session.execute(
