@@ -44,7 +44,7 @@ def create_admin(
 
 
 def list_admins(uow: UnitOfWork, *, tenant: str, actor: Actor) -> list[AdminView]:
-    with uow:
+    with uow.read():
         t = get_tenant(uow, tenant, actor, Permission.MANAGE_ADMINS)
         rows = uow.session.scalars(
             select(AdminAccount).where(AdminAccount.tenant_id == t.id).order_by(AdminAccount.email)
@@ -54,7 +54,7 @@ def list_admins(uow: UnitOfWork, *, tenant: str, actor: Actor) -> list[AdminView
 
 def actor_for(uow: UnitOfWork, email: str) -> Actor:
     """The actor behind an admin account, named by the CLI's --as or DIALCONF_ACTOR."""
-    with uow:
+    with uow.read():
         account = uow.session.scalars(
             select(AdminAccount).where(AdminAccount.email == email.strip().lower())
         ).one_or_none()
@@ -71,7 +71,7 @@ def actor_for(uow: UnitOfWork, email: str) -> Actor:
 
 def authenticate(uow: UnitOfWork, *, email: str, password: str) -> Actor:
     """Check an admin's password (for the web and API sign-in) and return the actor."""
-    with uow:
+    with uow.read():
         account = uow.session.scalars(
             select(AdminAccount).where(AdminAccount.email == email.strip().lower())
         ).one_or_none()

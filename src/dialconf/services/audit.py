@@ -14,7 +14,7 @@ from dialconf.store.uow import UnitOfWork
 def list_audit(
     uow: UnitOfWork, *, actor: Actor, tenant: str | None = None, target: str | None = None, limit: int = 500
 ) -> list[AuditView]:
-    with uow:
+    with uow.read():
         query = select(AuditEvent, Tenant.name).outerjoin(Tenant, Tenant.id == AuditEvent.tenant_id)
         if tenant is not None:
             query = query.where(AuditEvent.tenant_id == get_tenant(uow, tenant, actor).id)

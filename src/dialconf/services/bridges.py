@@ -74,7 +74,7 @@ def create_bridge(
 
 
 def show_bridges(uow: UnitOfWork, *, tenant: str, actor: Actor, name: str | None = None) -> list[BridgeView]:
-    with uow:
+    with uow.read():
         t = get_tenant(uow, tenant, actor)
         if name:
             return [bridge_view(uow, t, get_bridge(uow, t, name))]
@@ -141,7 +141,7 @@ def add_number(
 
 
 def list_numbers(uow: UnitOfWork, *, tenant: str, actor: Actor) -> list[NumberView]:
-    with uow:
+    with uow.read():
         t = get_tenant(uow, tenant, actor)
         rows = uow.session.execute(
             select(ServiceNumber, Bridge)

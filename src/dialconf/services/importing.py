@@ -422,7 +422,7 @@ def export_users(uow: UnitOfWork, *, tenant: str, actor: Actor) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    with uow:
+    with uow.read():
         t = get_tenant(uow, tenant, actor)
         last_id = 0
         while True:

@@ -142,7 +142,7 @@ def _view(row: OutboxMail, tenant_name: str | None) -> MailView:
 def list_mail(
     uow: UnitOfWork, *, actor: Actor, tenant: str | None = None, status: str | None = None, limit: int = 200
 ) -> list[MailView]:
-    with uow:
+    with uow.read():
         query = select(OutboxMail, Tenant.name).outerjoin(Tenant, Tenant.id == OutboxMail.tenant_id)
         if tenant is not None:
             query = query.where(OutboxMail.tenant_id == get_tenant(uow, tenant, actor, Permission.VIEW).id)
@@ -155,7 +155,7 @@ def list_mail(
 
 
 def show_mail(uow: UnitOfWork, *, mail_id: int, actor: Actor) -> MailDetail:
-    with uow:
+    with uow.read():
         row = uow.session.get(OutboxMail, mail_id)
         if row is None or (actor.role is not Role.OPERATOR and row.tenant_id != actor.tenant_id):
             raise MailNotFound(mail_id)

@@ -270,7 +270,7 @@ def in_chunks(
 
 def bulk_targets(uow: UnitOfWork, *, tenant: str, actor: Actor, search: str | None) -> tuple[int, list[int]]:
     """The tenant's id and, in id order, its enabled builtin users matching `search`, for a bulk job."""
-    with uow:
+    with uow.read():
         t = get_tenant(uow, tenant, actor, Permission.RESET_SECRETS)
         query = select(User.id).where(User.tenant_id == t.id, User.enabled, User.provider == "builtin")
         ids = list(uow.session.scalars(filter_users(query, search=search, provider=None).order_by(User.id)))

@@ -90,12 +90,12 @@ def create_tenant(uow: UnitOfWork, *, name: str, actor: Actor, domain: str | Non
 
 
 def show_tenant(uow: UnitOfWork, *, name: str, actor: Actor) -> TenantView:
-    with uow:
+    with uow.read():
         return tenant_view(uow, get_tenant(uow, name, actor))
 
 
 def list_tenants(uow: UnitOfWork, *, actor: Actor) -> list[TenantView]:
-    with uow:
+    with uow.read():
         query = select(Tenant).order_by(Tenant.name)
         if actor.role is not Role.OPERATOR:
             query = query.where(Tenant.id == actor.tenant_id)

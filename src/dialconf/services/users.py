@@ -208,7 +208,7 @@ def _release_static_id(uow: UnitOfWork, tenant: Tenant, user: User) -> str | Non
 
 
 def show_user(uow: UnitOfWork, *, upn: str, actor: Actor) -> UserView:
-    with uow:
+    with uow.read():
         return user_view(uow, get_user(uow, upn, actor))
 
 
@@ -229,7 +229,7 @@ def list_users(
         raise InvalidInput(f"limit must be 1 to {MAX_LIST_LIMIT}, not {limit}")
     if offset < 0:
         raise InvalidInput(f"offset must be 0 or more, not {offset}")
-    with uow:
+    with uow.read():
         t = get_tenant(uow, tenant, actor)
         query = select(User).where(User.tenant_id == t.id)
         query = filter_users(query, search=search, provider=provider)

@@ -42,9 +42,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # take the write lock up front: a deferred transaction that reads, then writes, can fail with
-        # SQLITE_BUSY under WAL however long the busy timeout is
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # a writing transaction takes the write lock up front: a deferred one that reads, then writes,
+        # can fail with SQLITE_BUSY under WAL however long the busy timeout is; a reading one needs
+        # no lock at all under WAL, so it never waits behind a long import
+        read_only = conn.get_execution_options().get("dialconf_read_only", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -11,6 +11,8 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 Clock = Callable[[], datetime]
+# execution option of a connection whose transaction only reads (see store.db)
+READ_ONLY = "dialconf_read_only"
 
 
 def utcnow() -> datetime:
@@ -37,14 +39,25 @@ class UnitOfWork:
         self.rng: Random = rng if rng is not None else secrets.SystemRandom()
         self.public_url = public_url
         self._depth = 0
+        self._read_only_next = False
 
     @property
     def pin_key(self) -> bytes:
         return self._pin_key()
 
+    def read(self) -> UnitOfWork:
+        """`with uow.read():` for a use case that only reads: on SQLite it does not take the write lock."""
+        self._read_only_next = True
+        return self
+
     def __enter__(self) -> UnitOfWork:
+        read_only, self._read_only_next = self._read_only_next, False
         if self._depth == 0:
-            self.session = self._session_factory()
+            if read_only:
+                bind = self._session_factory.kw["bind"]
+                self.session = self._session_factory(bind=bind.execution_options(**{READ_ONLY: True}))
+            else:
+                self.session = self._session_factory()
         self._depth += 1
         return self
 
