@@ -38,12 +38,11 @@ from sqlalchemy import func, insert, select, update
 
 from dialconf.config import SmtpSettings
 from dialconf.mail.compose import MailKind
-from dialconf.mail.message import render_message
 from dialconf.mail.smtp import SmtpTransport
 from dialconf.mail.worker import DeliveryWorker
 from dialconf.services import users
 from dialconf.services.common import get_tenant, get_user
-from dialconf.services.delivery import DeliveryPolicy
+from dialconf.services.delivery import DeliveryPolicy, message_bytes
 from dialconf.services.outbox import mail_info, mail_values
 from dialconf.store.db import make_engine, make_session_factory
 from dialconf.store.migrate import upgrade
@@ -158,24 +157,7 @@ def count_sent(uow: UnitOfWork) -> int:
 def prerender(uow: UnitOfWork) -> list[tuple[str, str, bytes]]:
     with uow:
         rows = uow.session.scalars(select(OutboxMail).order_by(OutboxMail.id)).all()
-        return [
-            (
-                r.from_addr,
-                r.to_addr,
-                render_message(
-                    from_addr=r.from_addr,
-                    from_name=r.from_name,
-                    to_addr=r.to_addr,
-                    subject=r.subject,
-                    message_id=r.message_id,
-                    date=r.created_at,
-                    body_text=r.body_text,
-                    body_html=r.body_html,
-                    ics=r.ics,
-                ),
-            )
-            for r in rows
-        ]
+        return [(r.from_addr, r.to_addr, message_bytes(r)) for r in rows]
 
 
 # --- the two contenders -------------------------------------------------------------------------

@@ -20,8 +20,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from dialconf.mail.catcher import BoundController
 
 WAIT_SECONDS = 60.0
 
@@ -108,17 +109,6 @@ class Recorder:
         return [r for r in self.messages() if addr in r.rcpt_tos]
 
 
-class _Controller(Controller):
-    def __init__(self, handler: Any, sock: socket.socket, **kwargs: Any) -> None:
-        host, port = sock.getsockname()[:2]
-        super().__init__(handler, hostname=host, port=port, **kwargs)
-        self._sock = sock
-
-    def _create_server(self) -> Any:
-        self._sock.listen(128)
-        return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
-
-
 class SmtpServer:
     """Port reserved at once (connections are refused); `start()` begins serving on that same port."""
 
@@ -128,7 +118,7 @@ class SmtpServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.host, self.port = self._sock.getsockname()[:2]
-        self._controller = _Controller(self.handler, self._sock, **smtp_kwargs)
+        self._controller = BoundController(self.handler, self._sock, **smtp_kwargs)
         self.running = False
 
     def start(self) -> SmtpServer:

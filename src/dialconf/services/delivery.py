@@ -143,20 +143,24 @@ def _claim(uow: UnitOfWork, *, policy: DeliveryPolicy, cutoff: datetime) -> list
     # rows stay readable after the commit, their attempts as read before this claim
     claimed = []
     for r in rows:
-        data = render_message(
-            from_addr=r.from_addr,
-            from_name=r.from_name,
-            to_addr=r.to_addr,
-            subject=r.subject,
-            message_id=r.message_id,
-            date=r.created_at,
-            body_text=r.body_text,
-            body_html=r.body_html,
-            ics=r.ics,
-        )
-        envelope = envelope_for(data, envelope_from=r.from_addr, to_addr=r.to_addr)
+        envelope = envelope_for(message_bytes(r), envelope_from=r.from_addr, to_addr=r.to_addr)
         claimed.append(_Outgoing(r.id, r.attempts + 1, r.carries_pin, lease, claimed_at, envelope))
     return claimed
+
+
+def message_bytes(row: OutboxMail) -> bytes:
+    """The exact bytes sent for an outbox row (the same on every try: Message-ID and Date are the row's)."""
+    return render_message(
+        from_addr=row.from_addr,
+        from_name=row.from_name,
+        to_addr=row.to_addr,
+        subject=row.subject,
+        message_id=row.message_id,
+        date=row.created_at,
+        body_text=row.body_text,
+        body_html=row.body_html,
+        ics=row.ics,
+    )
 
 
 def _fenced(**values: Any) -> Any:
