@@ -502,3 +502,22 @@ def test_user_enable_takes_email_address_and_email_switches_together(sqlite_cli:
     )
     assert off["email_queued"] is False
     assert sorted(m["to"] for m in sqlite_cli.ok("mail", "list")) == ["l@contoso.com"]
+
+
+def test_bulk_reset_pin_gives_every_matching_builtin_user_a_new_pin_shown_once(world: World) -> None:
+    result = world.cli.ok("user", "bulk-reset-pin", "--tenant", "contoso")
+    pins = {u["upn"]: u["pin"] for u in result["users"]}
+    assert sorted(pins) == [ADA, GRACE]  # not the third-party user
+    assert result["reset"] == 2 and result["emails_queued"] == 2
+    assert all(pin.isdigit() and len(pin) == 5 for pin in pins.values())
+    pin_mails = mails(world, "pin_reset")
+    assert sorted(m["to"] for m in pin_mails) == [ADA, GRACE]
+    for mail in pin_mails:
+        assert pins[mail["to"]] in world.cli.ok("mail", "show", str(mail["id"]))["body_text"]
+    # the new PIN leads the meeting; the PIN never shows in the audit log
+    ada_id = world.cli.ok("user", "show", ADA)["conference_id"]
+    joined = world.cli.ok(
+        "dialin", "lookup", "--number", "+14255550100", "--digits", ada_id, "--pin", pins[ADA]
+    )
+    assert joined["result"] == "join" and joined["reason"] == "leader"
+    assert pins[ADA] not in json.dumps(world.cli.ok("audit", "list", "--target", ADA))

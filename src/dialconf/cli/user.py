@@ -10,7 +10,7 @@ import typer
 from dialconf.cli.common import EMAIL, JSON, TO, runtime
 from dialconf.cli.output import emit_json, progress_bar, say, show_record, show_table
 from dialconf.errors import InvalidInput
-from dialconf.services import importing, resets, users
+from dialconf.services import bulk_pins, importing, resets, users
 from dialconf.services.views import ActionResult, UserView
 
 NAME = "user"
@@ -363,3 +363,35 @@ def bulk_reset(
         )
     else:
         say(f"reset {len(results)} users; {sum(r.email_queued for r in results)} emails queued")
+
+
+@app.command("bulk-reset-pin")
+def bulk_reset_pin(
+    ctx: typer.Context,
+    tenant: str = TENANT,
+    search: str | None = typer.Option(
+        None, "--search", metavar="TEXT", help="Only users matching this text."
+    ),
+    send_email: bool | None = EMAIL,
+    as_json: bool = JSON,
+) -> None:
+    """Give all (or the matching) builtin users of a tenant a new PIN; prints each PIN once."""
+    rt = runtime(ctx)
+    with progress_bar("resetting PINs", not as_json) as progress:
+        results = bulk_pins.bulk_reset_pins(
+            rt.uow(), tenant=tenant, actor=rt.actor, search=search, send_email=send_email, progress=progress
+        )
+    if as_json:
+        emit_json(
+            {
+                "tenant": tenant,
+                "reset": len(results),
+                "emails_queued": sum(r.email_queued for r in results),
+                "users": [r.to_dict() for r in results],
+            }
+        )
+        return
+    show_table(
+        ["upn", "new PIN (shown only now)", "email"], [[r.upn, r.pin, r.email_queued] for r in results]
+    )
+    say(f"reset {len(results)} PINs; {sum(r.email_queued for r in results)} emails queued")
