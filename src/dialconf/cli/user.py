@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
@@ -11,7 +12,7 @@ from dialconf.cli.common import EMAIL, JSON, TO, runtime
 from dialconf.cli.output import emit_json, progress_bar, say, show_record, show_table
 from dialconf.errors import InvalidInput
 from dialconf.services import bulk_pins, importing, resets, users
-from dialconf.services.views import ActionResult, UserView
+from dialconf.services.views import ActionResult, PinResetResult, ResetResult, UserView
 
 NAME = "user"
 HELP = "Users enabled for audio conferencing: conference IDs, PINs, numbers and providers."
@@ -336,13 +337,23 @@ def export(
         print(f"wrote {text.count(chr(10)) - 1} users to {file}", file=sys.stderr)
 
 
+SEARCH = typer.Option(None, "--search", metavar="TEXT", help="Only users matching this text.")
+
+
+def _bulk_summary(tenant: str, results: Sequence[ResetResult | PinResetResult]) -> dict[str, object]:
+    return {
+        "tenant": tenant,
+        "reset": len(results),
+        "emails_queued": sum(r.email_queued for r in results),
+        "users": [r.to_dict() for r in results],
+    }
+
+
 @app.command("bulk-reset-conference-id")
 def bulk_reset(
     ctx: typer.Context,
     tenant: str = TENANT,
-    search: str | None = typer.Option(
-        None, "--search", metavar="TEXT", help="Only users matching this text."
-    ),
+    search: str | None = SEARCH,
     send_email: bool | None = EMAIL,
     as_json: bool = JSON,
 ) -> None:
@@ -352,26 +363,18 @@ def bulk_reset(
         results = resets.bulk_reset_conference_ids(
             rt.uow(), tenant=tenant, actor=rt.actor, search=search, send_email=send_email, progress=progress
         )
+    summary = _bulk_summary(tenant, results)
     if as_json:
-        emit_json(
-            {
-                "tenant": tenant,
-                "reset": len(results),
-                "emails_queued": sum(r.email_queued for r in results),
-                "users": [r.to_dict() for r in results],
-            }
-        )
+        emit_json(summary)
     else:
-        say(f"reset {len(results)} users; {sum(r.email_queued for r in results)} emails queued")
+        say(f"reset {summary['reset']} users; {summary['emails_queued']} emails queued")
 
 
 @app.command("bulk-reset-pin")
 def bulk_reset_pin(
     ctx: typer.Context,
     tenant: str = TENANT,
-    search: str | None = typer.Option(
-        None, "--search", metavar="TEXT", help="Only users matching this text."
-    ),
+    search: str | None = SEARCH,
     send_email: bool | None = EMAIL,
     as_json: bool = JSON,
 ) -> None:
@@ -381,17 +384,11 @@ def bulk_reset_pin(
         results = bulk_pins.bulk_reset_pins(
             rt.uow(), tenant=tenant, actor=rt.actor, search=search, send_email=send_email, progress=progress
         )
+    summary = _bulk_summary(tenant, results)
     if as_json:
-        emit_json(
-            {
-                "tenant": tenant,
-                "reset": len(results),
-                "emails_queued": sum(r.email_queued for r in results),
-                "users": [r.to_dict() for r in results],
-            }
-        )
+        emit_json(summary)
         return
     show_table(
         ["upn", "new PIN (shown only now)", "email"], [[r.upn, r.pin, r.email_queued] for r in results]
     )
-    say(f"reset {len(results)} PINs; {sum(r.email_queued for r in results)} emails queued")
+    say(f"reset {summary['reset']} PINs; {summary['emails_queued']} emails queued")
