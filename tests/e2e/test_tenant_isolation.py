@@ -202,3 +202,19 @@ def test_import_dry_run_reports_foreign_names_by_domain_never_as_existing(
         f"line 3: sign-in name '{BOB}' must end in one of tenant 'contoso''s domains: contoso.com",
         f"line 4: sign-in name '{GHOST_USER}' must end in one of tenant 'contoso''s domains: contoso.com",
     ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("tenant", "list"), ("mail", "list"), ("audit", "list")],
+    ids=["tenant-list", "mail-list", "audit-list"],
+)
+def test_listing_without_a_tenant_shows_only_the_admins_own_tenant(
+    world: World, command: tuple[str, ...]
+) -> None:
+    listed = world.cli.ok("--as", ADMIN, *command)
+    assert listed, f"{command} showed nothing at all"
+    assert {row.get("tenant", row.get("name")) for row in listed} == {"contoso"}
+    text = world.cli("--as", ADMIN, *command).out
+    for other in ("fabrikam", "northwind", "Bob Builder"):
+        assert other not in text
