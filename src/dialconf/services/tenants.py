@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dialconf.domain.pins import validate_pin_length
 from dialconf.domain.roles import Actor, Permission, Role
+from dialconf.domain.text import clean_name
 from dialconf.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, InvalidSetting
 from dialconf.services.common import audit, get_tenant, require
 from dialconf.services.views import TenantView
@@ -286,8 +287,10 @@ def update_settings(
         )
     if email_from_address is not None:
         email_from_address = validate_email(email_from_address, "sender address")
-    if email_from_name is not None and (not email_from_name.strip() or len(email_from_name) > 200):
-        raise InvalidSetting("sender name must be 1 to 200 characters")
+    if email_from_name is not None:
+        email_from_name = clean_name(email_from_name)
+        if not email_from_name or len(email_from_name) > 200:
+            raise InvalidSetting("sender name must be 1 to 200 characters")
     with uow:
         tenant = get_tenant(uow, name, actor, Permission.MANAGE_SETTINGS)
         operator = actor.role is Role.OPERATOR

@@ -8,6 +8,7 @@ from dialconf.domain import numbers
 from dialconf.domain.ids import ConferenceId, parse_third_party_id
 from dialconf.domain.pins import generate_pin, hash_pin
 from dialconf.domain.roles import Actor, Permission
+from dialconf.domain.text import clean_name
 from dialconf.errors import AlreadyExists, InvalidConferenceId, InvalidInput, NotAllowedForProvider
 from dialconf.mail.compose import MailKind
 from dialconf.services import conference_ids
@@ -31,7 +32,7 @@ def validate_upn(upn: str) -> str:
 
 
 def validate_name(name: str) -> str:
-    value = (name or "").strip()
+    value = clean_name(name or "")
     if not value or len(value) > 200:
         raise InvalidInput("display name must be 1 to 200 characters")
     return value
