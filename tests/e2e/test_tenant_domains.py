@@ -31,8 +31,15 @@ def test_tenant_created_with_several_domains_shows_them_all_and_the_first_as_dom
     assert world.cli.ok("tenant", "show", "adatum")["domains"] == ["adatum.com", "adatum.org"]
 
 
-def test_tenant_without_a_domain_is_refused(world: World) -> None:
-    refused(world.cli("tenant", "create", "adatum"), "needs a domain", "--domain")
+def test_tenant_without_a_domain_enables_nobody_until_the_operator_adds_one(world: World) -> None:
+    created = world.cli.ok("tenant", "create", "adatum")
+    assert created["domains"] == [] and created["domain"] is None
+    world.cli.ok("bridge", "create", "adatum", "main")
+    enable_args = ("user", "enable", "lin@adatum.com", "--tenant", "adatum", "--email", "lin@adatum.com",
+                   "--name", "Lin")  # fmt: skip
+    refused(world.cli(*enable_args), "has no domain yet", "tenant add-domain adatum")
+    world.cli.ok("tenant", "add-domain", "adatum", "adatum.com")
+    assert world.cli.ok(*enable_args)["upn"] == "lin@adatum.com"
 
 
 @pytest.mark.parametrize(

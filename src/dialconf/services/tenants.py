@@ -132,21 +132,17 @@ def create_tenant(
             "or digit, at most 100 characters"
         )
     wanted = list(dict.fromkeys(validate_domain(d) for d in [*([domain] if domain else []), *domains]))
-    if not wanted:
-        raise InvalidInput(
-            f"a tenant needs a domain: dialconf tenant create {name} --domain {name.lower()}.com "
-            "(its users' sign-in names end in one of its domains)"
-        )
+    # a tenant may start without a domain; its users can be enabled once the operator adds one
     with uow:
         if uow.session.scalars(select(Tenant).where(Tenant.name == name)).one_or_none() is not None:
             raise AlreadyExists(f"tenant '{name}' already exists")
         tenant = Tenant(
             name=name,
-            domain=wanted[0],
+            domain=wanted[0] if wanted else None,
             conference_id_mode="dynamic",
             auto_email=True,
             pin_length=5,
-            email_from_address=f"noreply@{wanted[0]}",
+            email_from_address=f"noreply@{wanted[0]}" if wanted else None,
             email_from_name=name,
             meeting_migration=True,
             id_quarantine_days=90,
