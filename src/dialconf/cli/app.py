@@ -18,6 +18,7 @@ from dialconf.cli import admin, audit, bridge, db, dialin, mail, number, serve, 
 from dialconf.cli.runtime import Runtime
 from dialconf.config import Settings
 from dialconf.errors import DialconfError
+from dialconf.store.db import DatabaseBusy, is_busy
 
 app = typer.Typer(
     name="dialconf",
@@ -94,6 +95,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         print("dialconf: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        if is_busy(exc):  # outside a unit of work, e.g. the embedded database's schema upgrade
+            print(f"dialconf: {DatabaseBusy().message}", file=sys.stderr)
+            return 1
         if os.environ.get("DIALCONF_DEBUG"):
             traceback.print_exc()
         print(

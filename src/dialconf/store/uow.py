@@ -10,6 +10,8 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dialconf.store.db import DatabaseBusy, is_busy
+
 Clock = Callable[[], datetime]
 # execution option of a connection whose transaction only reads (see store.db)
 READ_ONLY = "dialconf_read_only"
@@ -20,7 +22,12 @@ def utcnow() -> datetime:
 
 
 class UnitOfWork:
-    """`with uow:` opens a transaction; the service calls `uow.commit()`; leaving without it rolls back."""
+    """`with uow:` opens a transaction; the service calls `uow.commit()`; leaving without it rolls back.
+
+    Blocks nest (only the outermost one opens and ends the transaction). A use case that reads, then
+    writes, uses two blocks one after the other, `with uow.read():` then `with uow:`: on SQLite a read
+    transaction cannot safely become a writing one.
+    """
 
     session: Session
 
@@ -71,6 +78,9 @@ class UnitOfWork:
         if self._depth == 0:
             self.session.rollback()
             self.session.close()
+            if exc is not None and is_busy(exc):
+                # another writer held SQLite's write lock past the busy timeout: a refusal, not a bug
+                raise DatabaseBusy() from exc
 
     def commit(self) -> None:
         self.session.commit()
