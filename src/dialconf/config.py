@@ -52,7 +52,9 @@ class Settings:
             ) from exc
         busy = env.get("DIALCONF_SQLITE_BUSY_TIMEOUT_MS") or "30000"
         if not busy.strip().isdigit():
-            raise ConfigError(f"DIALCONF_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds, not '{busy}'")
+            raise ConfigError(
+                f"DIALCONF_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds, not '{busy}'"
+            )
         smtp = SmtpSettings(
             host=env.get("DIALCONF_SMTP_HOST") or None,
             port=port,

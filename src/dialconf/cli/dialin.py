@@ -39,6 +39,8 @@ def lookup(
         say(f"join room {result.room} (organizer {result.upn}, as {result.reason})")
     else:
         # the caller hears the reason; the admin reading this also gets the detail
-        why = result.reason if result.detail in (None, result.reason) else f"{result.reason} ({result.detail})"
+        why = (
+            result.reason if result.detail in (None, result.reason) else f"{result.reason} ({result.detail})"
+        )
         extra = f"; caller locked out until {result.locked_until:%H:%M UTC}" if result.locked_until else ""
         say(f"reject: {why}{extra}")
