@@ -18,7 +18,7 @@ from dialconf.services.common import require
 from dialconf.store import migrate
 from dialconf.store.db import make_engine, make_session_factory
 from dialconf.store.models import AdminAccount
-from dialconf.store.uow import UnitOfWork
+from dialconf.store.uow import READ_ONLY, UnitOfWork
 
 
 @dataclass
@@ -39,13 +39,19 @@ class Runtime:
             self.settings.database_url, sqlite_busy_timeout_ms=self.settings.sqlite_busy_timeout_ms
         )
 
+    @property
+    def _reader(self) -> Engine:
+        """The engine for a look that writes nothing: on SQLite it does not wait behind a writer."""
+        return self._engine.execution_options(**{READ_ONLY: True})
+
     def ensure_schema(self) -> None:
         """Upgrade the embedded SQLite database on the fly; ask PostgreSQL operators to run `db upgrade`."""
         if self._checked:
             return
-        if not migrate.is_current(self.engine):
+        engine = self.engine
+        if not migrate.is_current(self._reader):
             if self.settings.is_embedded:
-                migrate.upgrade(self.engine)
+                migrate.upgrade(engine)
             else:
                 raise ConfigError("the database schema is not up to date; run: dialconf db upgrade")
         self._checked = True
@@ -73,7 +79,7 @@ class Runtime:
         if not name:
             return Actor.operator()
         # a database without the schema yet (before the first `db upgrade`) has no accounts at all
-        if not inspect(self._engine).has_table(AdminAccount.__tablename__):
+        if not inspect(self._reader).has_table(AdminAccount.__tablename__):
             raise AdminNotFound(name)
         return actor_for(self._uow(), name)
 
