@@ -132,7 +132,7 @@ def test_malformed_and_stale_ids_count_as_wrong_tries(uow: UnitOfWork) -> None:
     results = [_call(uow, typed) for typed in ("12#", "abcdefg", old, old, "0000000")]
     assert [r.result for r in results] == ["reject"] * 5
     assert results[2].reason == dialin.NOT_VALID
-    assert results[2].detail is not None and "no longer valid" in results[2].detail
+    assert results[2].detail is not None and "reset or released" in results[2].detail
     assert results[4].locked_until is not None
     assert _call(uow, new).result == "reject"  # locked now, even with the new ID
 

@@ -140,13 +140,13 @@ def _why_not_valid(call: Row[Any], typed: str) -> str | None:
     if call.id_row is None:
         return "no meeting has this conference ID"
     if call.id_state != "live":
-        return "this conference ID is no longer valid (it was reset or released)"
+        return "it was reset or released and is quarantined"
     if call.user_id is None:
         return "no organizer holds this conference ID"
     if not call.enabled:
-        return "this conference ID belongs to a disabled user"
+        return "it belongs to a disabled user"
     if call.provider != "builtin":
-        return "this conference ID belongs to a user of a third-party audio conferencing provider"
+        return "it belongs to a user of a third-party audio conferencing provider"
     return None
 
 
