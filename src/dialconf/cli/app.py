@@ -18,7 +18,7 @@ from dialconf.cli import admin, audit, bridge, db, dialin, mail, number, serve, 
 from dialconf.cli.runtime import Runtime
 from dialconf.config import Settings
 from dialconf.errors import DialconfError
-from dialconf.store.db import DatabaseBusy, is_busy
+from dialconf.store.db import refusal_for
 
 app = typer.Typer(
     name="dialconf",
@@ -95,8 +95,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         print("dialconf: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        if is_busy(exc):  # outside a unit of work, e.g. the embedded database's schema upgrade
-            print(f"dialconf: {DatabaseBusy().message}", file=sys.stderr)
+        refusal = refusal_for(exc)  # SQLite's write lock held by another writer past the busy timeout
+        if refusal is not None:
+            print(f"dialconf: {refusal.message}", file=sys.stderr)
             return 1
         if os.environ.get("DIALCONF_DEBUG"):
             traceback.print_exc()

@@ -17,12 +17,21 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 class DatabaseBusy(DialconfError):
-    """The SQLite database stayed locked by another writer past the busy timeout: try again later."""
+    """The SQLite database stayed locked by another writer past the busy timeout: try again later.
+
+    Services let the driver's OperationalError through (the mail worker waits and retries on it);
+    an entry point turns it into this refusal with `refusal_for`.
+    """
 
     status = 503
 
     def __init__(self) -> None:
         super().__init__("the database is busy (another dialconf command is writing); try again")
+
+
+def refusal_for(exc: BaseException) -> DialconfError | None:
+    """The refusal an entry point shows for a database error that is not a bug, or None."""
+    return DatabaseBusy() if is_busy(exc) else None
 
 
 def is_busy(exc: BaseException) -> bool:

@@ -10,8 +10,6 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialconf.store.db import DatabaseBusy, is_busy
-
 Clock = Callable[[], datetime]
 # execution option of a connection whose transaction only reads (see store.db)
 READ_ONLY = "dialconf_read_only"
@@ -78,9 +76,6 @@ class UnitOfWork:
         if self._depth == 0:
             self.session.rollback()
             self.session.close()
-            if exc is not None and is_busy(exc):
-                # another writer held SQLite's write lock past the busy timeout: a refusal, not a bug
-                raise DatabaseBusy() from exc
 
     def commit(self) -> None:
         self.session.commit()
