@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, select
+from sqlalchemy import Row, Select, and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dialconf.domain import numbers
@@ -99,7 +99,7 @@ def lookup(
     return LookupResult(result="join", reason="leader", upn=call.upn, room=room, **where)
 
 
-def _resolve(dialed: str, caller: str, typed: str) -> Any:
+def _resolve(dialed: str, caller: str, typed: str) -> Select[*tuple[Any, ...]]:
     """One query: the dialed number's bridge and tenant, the caller's lockout, the typed ID and its owner."""
     return (
         select(
