@@ -36,6 +36,7 @@ class Settings:
     actor: str | None = None
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     public_url: str = "http://localhost:8080"
+    sqlite_busy_timeout_ms: int = 30_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -50,6 +51,11 @@ class Settings:
             raise ConfigError(
                 f"DIALCONF_SMTP_PORT and DIALCONF_SMTP_TIMEOUT must be numbers ({exc})"
             ) from exc
+        busy = env.get("DIALCONF_SQLITE_BUSY_TIMEOUT_MS") or "30000"
+        if not busy.strip().isdigit():
+            raise ConfigError(
+                f"DIALCONF_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds, not '{busy}'"
+            )
         smtp = SmtpSettings(
             host=env.get("DIALCONF_SMTP_HOST") or None,
             port=port,
@@ -64,6 +70,7 @@ class Settings:
             actor=env.get("DIALCONF_ACTOR") or None,
             smtp=smtp,
             public_url=env.get("DIALCONF_PUBLIC_URL") or "http://localhost:8080",
+            sqlite_busy_timeout_ms=int(busy),
         )
 
     @property

@@ -5,9 +5,11 @@ from __future__ import annotations
 from random import Random
 
 import pytest
+from sqlalchemy import update
 
 from dialconf.services import dialin, resets, tenants
 from dialconf.services.views import LookupResult
+from dialconf.store.models import User
 from dialconf.store.uow import UnitOfWork
 from tests.conftest import make_uow
 from tests.integration.builders import OPERATOR, SEATTLE, FakeClock, make_tenant, make_user
@@ -27,7 +29,7 @@ def uow(database_url: str, clock: FakeClock) -> UnitOfWork:
 
 
 def _call(uow: UnitOfWork, digits: str, *, caller: str = MALLORY, pin: str | None = None) -> LookupResult:
-    return dialin.lookup(uow, number=SEATTLE, digits=digits, caller=caller, pin=pin)
+    return dialin.lookup(uow, number=SEATTLE, digits=digits, caller=caller, pin=pin, actor=OPERATOR)
 
 
 def _wrong_id(right: str) -> str:
@@ -89,16 +91,35 @@ def test_wrong_ids_further_apart_than_the_window_do_not_lock_the_caller(
     assert _call(uow, right).result == "join"
 
 
-def test_a_right_id_clears_the_callers_wrong_tries(uow: UnitOfWork) -> None:
+def test_a_known_id_between_guesses_does_not_forgive_them(uow: UnitOfWork, clock: FakeClock) -> None:
+    """'4 wrong, 1 known, repeat' must not guess forever: wrong IDs decay with time, not with success."""
     make_tenant(uow)
     right = make_user(uow, "ada@contoso.com").conference_id
     assert right is not None
     for _ in range(4):
-        _call(uow, _wrong_id(right))
-    assert _call(uow, right).result == "join"
-    for _ in range(4):
         assert _call(uow, _wrong_id(right)).locked_until is None
     assert _call(uow, right).result == "join"
+    locked = _call(uow, _wrong_id(right))
+    assert locked.locked_until == clock.current + dialin.CallerPolicy().lockout
+    assert _call(uow, right).reason == dialin.CALLER_LOCKED
+
+
+def test_guesses_spread_over_known_ids_still_lock_the_caller_within_the_window(
+    uow: UnitOfWork, clock: FakeClock
+) -> None:
+    make_tenant(uow)
+    right = make_user(uow, "ada@contoso.com").conference_id
+    assert right is not None
+    answers = []
+    for _ in range(3):  # 4 wrong, 1 known, repeat, a minute apart
+        for _ in range(4):
+            answers.append(_call(uow, _wrong_id(right)))
+            clock.advance(minutes=1)
+        answers.append(_call(uow, right))
+    assert [a.result for a in answers[:4]] == ["reject"] * 4
+    assert answers[4].result == "join"
+    assert answers[5].locked_until is not None, "the fifth wrong ID, after a known one, did not lock"
+    assert all(a.result == "reject" for a in answers[5:])
 
 
 def test_malformed_and_stale_ids_count_as_wrong_tries(uow: UnitOfWork) -> None:
@@ -110,9 +131,39 @@ def test_malformed_and_stale_ids_count_as_wrong_tries(uow: UnitOfWork) -> None:
 
     results = [_call(uow, typed) for typed in ("12#", "abcdefg", old, old, "0000000")]
     assert [r.result for r in results] == ["reject"] * 5
-    assert "no longer valid" in results[2].reason
+    assert results[2].reason == dialin.NOT_VALID
+    assert results[2].detail is not None and "reset or released" in results[2].detail
     assert results[4].locked_until is not None
     assert _call(uow, new).result == "reject"  # locked now, even with the new ID
+
+
+def test_callers_hear_one_message_for_every_id_that_leads_nowhere(uow: UnitOfWork) -> None:
+    """Unknown, released, or held by a disabled or third-party organizer: the caller cannot tell them apart."""
+    make_tenant(uow)
+    released = make_user(uow, "ada@contoso.com").conference_id
+    live = resets.reset_conference_id(uow, upn="ada@contoso.com", actor=OPERATOR).conference_id
+    off = make_user(uow, "bob@contoso.com").conference_id
+    elsewhere = make_user(uow, "tess@contoso.com").conference_id
+    assert released and live and off and elsewhere
+    # rows still live while their owners were switched off: the lookup must check the owner itself
+    with uow:
+        uow.session.execute(update(User).where(User.upn == "bob@contoso.com").values(enabled=False))
+        uow.session.execute(update(User).where(User.upn == "tess@contoso.com").values(provider="third-party"))
+        uow.commit()
+    taken = {released, live, off, elsewhere}
+    never = next(d for d in (f"{n}000000" for n in range(2, 10)) if d not in taken)
+
+    answers = {
+        typed: dialin.lookup(uow, number=SEATTLE, digits=typed, caller=f"+1206555{n:04d}", actor=OPERATOR)
+        for n, typed in enumerate((never, released, off, elsewhere, "12#"))
+    }
+    assert {a.result for a in answers.values()} == {"reject"}
+    assert {a.reason for a in answers.values()} == {dialin.NOT_VALID}
+    assert all(a.upn is None and a.room is None for a in answers.values())
+    # the admin-facing detail still says why, one distinct reason each
+    assert len({a.detail for a in answers.values()}) == len(answers)
+    assert "disabled" in (answers[off].detail or "")
+    assert "third-party" in (answers[elsewhere].detail or "")
 
 
 def test_anonymous_callers_share_one_counter(uow: UnitOfWork) -> None:
@@ -120,8 +171,8 @@ def test_anonymous_callers_share_one_counter(uow: UnitOfWork) -> None:
     right = make_user(uow, "ada@contoso.com").conference_id
     assert right is not None
     for caller in ("", None, "  ", "", None):
-        dialin.lookup(uow, number=SEATTLE, digits=_wrong_id(right), caller=caller)
-    assert dialin.lookup(uow, number=SEATTLE, digits=right, caller=None).result == "reject"
+        dialin.lookup(uow, number=SEATTLE, digits=_wrong_id(right), caller=caller, actor=OPERATOR)
+    assert dialin.lookup(uow, number=SEATTLE, digits=right, caller=None, actor=OPERATOR).result == "reject"
     assert _call(uow, right, caller=ALICE).result == "join"
 
 

@@ -18,6 +18,7 @@ from dialconf.cli import admin, audit, bridge, db, dialin, mail, number, serve, 
 from dialconf.cli.runtime import Runtime
 from dialconf.config import Settings
 from dialconf.errors import DialconfError
+from dialconf.store.db import refusal_for
 
 app = typer.Typer(
     name="dialconf",
@@ -94,6 +95,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         print("dialconf: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        refusal = refusal_for(exc)  # SQLite's write lock held by another writer past the busy timeout
+        if refusal is not None:
+            print(f"dialconf: {refusal.message}", file=sys.stderr)
+            return 1
         if os.environ.get("DIALCONF_DEBUG"):
             traceback.print_exc()
         print(

@@ -6,6 +6,7 @@ import typer
 
 from dialconf.cli.common import JSON, runtime
 from dialconf.cli.output import emit_json, say
+from dialconf.domain.roles import Permission
 from dialconf.store import migrate
 
 NAME = "db"
@@ -17,6 +18,7 @@ app = typer.Typer(no_args_is_help=True)
 def upgrade(ctx: typer.Context, as_json: bool = JSON) -> None:
     """Create or upgrade the database schema to the newest revision (run it after every upgrade)."""
     rt = runtime(ctx)
+    rt.require(Permission.RUN_SERVICES)
     before, after = migrate.upgrade(rt.engine)
     if as_json:
         emit_json(

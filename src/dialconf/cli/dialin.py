@@ -24,13 +24,23 @@ def lookup(
     pin: str | None = typer.Option(None, "--pin", metavar="PIN", help="Leader PIN typed after '*'."),
     as_json: bool = JSON,
 ) -> None:
-    """Resolve a call: join which user's room, or reject it and why. Wrong IDs count against the caller."""
+    """Resolve a call: join which user's room, or reject it and why. Wrong IDs count against the caller.
+
+    The operator's command (a phone system's account later): a reject prints what the caller hears,
+    then in parentheses the reason for the admin.
+    """
     rt = runtime(ctx)
-    result = dialin_service.lookup(rt.uow(), number=number, digits=digits, caller=caller, pin=pin)
+    result = dialin_service.lookup(
+        rt.uow(), number=number, digits=digits, caller=caller, pin=pin, actor=rt.actor
+    )
     if as_json:
         emit_json(result)
     elif result.result == "join":
         say(f"join room {result.room} (organizer {result.upn}, as {result.reason})")
     else:
+        # the caller hears the reason; the admin reading this also gets the detail
+        why = (
+            result.reason if result.detail in (None, result.reason) else f"{result.reason} ({result.detail})"
+        )
         extra = f"; caller locked out until {result.locked_until:%H:%M UTC}" if result.locked_until else ""
-        say(f"reject: {result.reason}{extra}")
+        say(f"reject: {why}{extra}")

@@ -7,6 +7,7 @@ import typer
 from dialconf.cli.common import JSON, runtime
 from dialconf.cli.output import emit_json, say, show_record, show_table
 from dialconf.cli.worker import BATCH, FIRST_RETRY, LEASE, MAX_ATTEMPTS, make_policy, require_smtp
+from dialconf.domain.roles import Permission
 from dialconf.errors import InvalidInput
 from dialconf.mail.worker import summary
 from dialconf.services import delivery, outbox
@@ -100,6 +101,7 @@ def send_pending(
 ) -> None:
     """Deliver the messages that are due, once, and say how many were sent, deferred and failed."""
     rt = runtime(ctx)
+    rt.require(Permission.RUN_SERVICES)
     transport = require_smtp(rt.settings.smtp, "dialconf mail send-pending")
     try:
         result = delivery.deliver_due(

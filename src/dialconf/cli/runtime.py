@@ -7,14 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from dialconf.config import ConfigError, Settings
-from dialconf.domain.roles import Actor
+from dialconf.domain.roles import Actor, Permission
+from dialconf.errors import AdminNotFound
 from dialconf.services.admins import actor_for
+from dialconf.services.common import require
 from dialconf.store import migrate
 from dialconf.store.db import make_engine, make_session_factory
-from dialconf.store.uow import UnitOfWork
+from dialconf.store.models import AdminAccount
+from dialconf.store.uow import READ_ONLY, UnitOfWork
 
 
 @dataclass
@@ -23,25 +27,42 @@ class Runtime:
     acting_as: str | None = None
     _checked: bool = field(default=False, repr=False)
 
-    @cached_property
+    @property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
+        """The database, once the actor is known to exist: no command touches it on a ghost's behalf."""
+        self.actor  # noqa: B018 - resolving the actor is the check
+        return self._engine
+
+    @cached_property
+    def _engine(self) -> Engine:
+        return make_engine(
+            self.settings.database_url, sqlite_busy_timeout_ms=self.settings.sqlite_busy_timeout_ms
+        )
+
+    @property
+    def _reader(self) -> Engine:
+        """The engine for a look that writes nothing: on SQLite it does not wait behind a writer."""
+        return self._engine.execution_options(**{READ_ONLY: True})
 
     def ensure_schema(self) -> None:
         """Upgrade the embedded SQLite database on the fly; ask PostgreSQL operators to run `db upgrade`."""
         if self._checked:
             return
-        if not migrate.is_current(self.engine):
+        engine = self.engine
+        if not migrate.is_current(self._reader):
             if self.settings.is_embedded:
-                migrate.upgrade(self.engine)
+                migrate.upgrade(engine)
             else:
                 raise ConfigError("the database schema is not up to date; run: dialconf db upgrade")
         self._checked = True
 
     def uow(self) -> UnitOfWork:
         self.ensure_schema()
+        return self._uow()
+
+    def _uow(self) -> UnitOfWork:
         return UnitOfWork(
-            make_session_factory(self.engine),
+            make_session_factory(self._engine),
             pin_key=self._pin_key,
             public_url=self.settings.public_url,
         )
@@ -53,11 +74,21 @@ class Runtime:
 
     @cached_property
     def actor(self) -> Actor:
+        """Who acts: the operator, or the admin account named by --as / DIALCONF_ACTOR, which must exist."""
         name = self.acting_as or self.settings.actor
         if not name:
             return Actor.operator()
-        return actor_for(self.uow(), name)
+        # a database without the schema yet (before the first `db upgrade`) has no accounts at all
+        if not inspect(self._reader).has_table(AdminAccount.__tablename__):
+            raise AdminNotFound(name)
+        return actor_for(self._uow(), name)
+
+    def require(self, permission: Permission) -> Actor:
+        """The actor, if it may do `permission` (e.g. the operator's own commands); else Forbidden."""
+        actor = self.actor
+        require(actor, permission)
+        return actor
 
     def close(self) -> None:
-        if "engine" in self.__dict__:
-            self.engine.dispose()
+        if "_engine" in self.__dict__:
+            self._engine.dispose()

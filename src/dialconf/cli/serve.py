@@ -10,6 +10,7 @@ from dialconf.cli.common import runtime
 from dialconf.cli.output import say
 from dialconf.cli.worker import database_label, stop_on_signals, timestamped
 from dialconf.config import SmtpSettings
+from dialconf.domain.roles import Permission
 from dialconf.mail.catcher import MailCatcher
 from dialconf.mail.smtp import SmtpTransport
 from dialconf.mail.worker import DeliveryWorker
@@ -27,6 +28,7 @@ def register(app: typer.Typer) -> None:
         `dialconf mail show ID`.
         """
         rt = runtime(ctx)
+        rt.require(Permission.RUN_SERVICES)
         rt.ensure_schema()
         rt.settings.pin_key()
         say(f"dialconf up: database {database_label(rt)} (schema current)")

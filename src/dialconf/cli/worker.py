@@ -16,6 +16,7 @@ from dialconf.cli.common import runtime
 from dialconf.cli.output import say
 from dialconf.cli.runtime import Runtime
 from dialconf.config import ConfigError, SmtpSettings
+from dialconf.domain.roles import Permission
 from dialconf.mail.smtp import SmtpTransport
 from dialconf.mail.worker import DeliveryWorker
 from dialconf.services.delivery import DeliveryPolicy
@@ -103,6 +104,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Deliver queued email over SMTP until SIGTERM or Ctrl-C (needs DIALCONF_SMTP_HOST)."""
         rt = runtime(ctx)
+        rt.require(Permission.RUN_SERVICES)
         transport = require_smtp(rt.settings.smtp, "dialconf worker")
         uow = rt.uow()
         report = timestamped("worker")

@@ -21,11 +21,18 @@ class Permission(StrEnum):
     RESET_SECRETS = "reset conference IDs and PINs"
     SEND_INFO = "send conference info"
     VIEW = "view"
+    RESOLVE_CALLS = "resolve calls"  # dial-in lookup: what a phone system asks (a pbx account later)
+    RUN_SERVICES = "run database upgrades, workers and mail delivery"  # the installation, not a tenant
 
+
+# the installation and its tenants as a whole; resolving calls is for the operator (and later a pbx account)
+_OPERATOR_ONLY = frozenset(
+    {Permission.MANAGE_TENANTS, Permission.CREATE_BRIDGES, Permission.RESOLVE_CALLS, Permission.RUN_SERVICES}
+)
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset(Permission),
-    Role.ADMIN: frozenset(Permission) - {Permission.MANAGE_TENANTS, Permission.CREATE_BRIDGES},
+    Role.ADMIN: frozenset(Permission) - _OPERATOR_ONLY,
     Role.HELPDESK: frozenset({Permission.RESET_SECRETS, Permission.SEND_INFO, Permission.VIEW}),
 }
 

@@ -1,4 +1,10 @@
-"""What the auto attendant does with a call: dialed number + typed digits -> join a room, or reject (DESIGN §6)."""
+"""What the auto attendant does with a call: dialed number + typed digits -> join a room, or reject (DESIGN §6).
+
+A call that resolves is only read: one joined query in a read transaction, which on SQLite takes no
+write lock, so a long import never makes a caller wait. Only what must be recorded (a wrong ID, a
+leader PIN check) is written, afterwards, in its own short write transaction that locks the counter
+row, so that parallel calls each count exactly once.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +12,36 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, and_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from dialconf.domain import numbers
 from dialconf.domain.ids import clean_digits
 from dialconf.domain.pins import AttemptState, LockoutPolicy, verify_pin
+from dialconf.domain.roles import Actor, Permission
 from dialconf.errors import InvalidPhoneNumber
+from dialconf.services.common import require
 from dialconf.services.views import LookupResult
 from dialconf.store.models import Bridge, ConferenceIdRow, DialinFailure, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
 
 ANONYMOUS = "anonymous"
+# what a caller hears for any ID that does not lead to a meeting: never existed, released, or held
+# by a disabled or third-party organizer alike, so guessing callers learn nothing from the answer
+NOT_VALID = "that conference ID is not valid"
+CALLER_LOCKED = "too many wrong conference IDs from this caller; try again later"
+PIN_LOCKED = "the leader PIN is locked after too many wrong attempts"
+WRONG_PIN = "wrong leader PIN"
+NO_PIN = "no leader PIN is set for this organizer"
 
 
 @dataclass(frozen=True)
 class CallerPolicy:
-    """Wrong conference IDs allowed per caller number and bridge before the caller is locked out."""
+    """Wrong conference IDs allowed per caller number and bridge before the caller is locked out.
+
+    Wrong IDs are forgotten only when the window passes, never because the caller got one right:
+    otherwise "4 wrong, 1 known, repeat" would guess forever.
+    """
 
     max_failures: int = 5
     window: timedelta = timedelta(minutes=15)
@@ -33,69 +53,101 @@ def lookup(
     *,
     number: str,
     digits: str,
+    actor: Actor,
     caller: str | None = None,
     pin: str | None = None,
     policy: CallerPolicy | None = None,
 ) -> LookupResult:
     """Resolve a call. Wrong IDs count against the caller; the next lookup after a reset sees the new state."""
+    # before anything is read or counted: an account that may not resolve calls must not lock anyone out
+    require(actor, Permission.RESOLVE_CALLS)
     policy = policy or CallerPolicy()
     dialed = numbers.parse_e164(number)
     caller_key = _caller_key(caller)
-    with uow:
+    typed = clean_digits(digits)
+    with uow.read():
         now = uow.now()
-        service = uow.session.scalars(select(ServiceNumber).where(ServiceNumber.e164 == dialed)).one_or_none()
-        if service is None:
-            return LookupResult(result="reject", reason=f"{dialed} is not a dial-in number of this service")
-        bridge = uow.session.get(Bridge, service.bridge_id)
-        tenant = uow.session.get(Tenant, service.tenant_id)
-        assert bridge is not None and tenant is not None
-        where: dict[str, Any] = {"tenant": tenant.name, "bridge": bridge.name}
-        record = uow.session.scalars(
-            select(DialinFailure).where(
-                DialinFailure.bridge_id == bridge.id, DialinFailure.caller == caller_key
-            )
-        ).one_or_none()
-        if record is not None and record.locked_until is not None and record.locked_until > now:
-            return LookupResult(
-                result="reject",
-                reason="too many wrong conference IDs from this caller; try again later",
-                locked_until=record.locked_until,
-                **where,
-            )
-        typed = clean_digits(digits)
-        user: User | None = None
-        reason = ""
-        if not typed.isdigit() or len(typed) != bridge.id_length:
-            reason = f"a conference ID on this number has {bridge.id_length} digits"
-        else:
-            row = uow.session.scalars(
-                select(ConferenceIdRow).where(
-                    ConferenceIdRow.bridge_id == bridge.id, ConferenceIdRow.digits == typed
-                )
-            ).one_or_none()
-            if row is None:
-                reason = "no meeting has this conference ID"
-            elif row.state != "live":
-                reason = "this conference ID is no longer valid (it was reset or released)"
-            elif row.owner_user_id is not None:
-                user = uow.session.get(User, row.owner_user_id)
-                if user is None or not user.enabled or user.provider != "builtin":
-                    user, reason = None, "this conference ID is no longer valid"
-        if user is None:
-            locked_until = _count_failure(uow, bridge.id, caller_key, record, policy, now)
+        call = uow.session.execute(_resolve(dialed, caller_key, typed)).one_or_none()
+    if call is None:
+        unknown = f"{dialed} is not a dial-in number of this service"
+        return LookupResult(result="reject", reason=unknown, detail=unknown)
+    where: dict[str, Any] = {"tenant": call.tenant, "bridge": call.bridge}
+    if call.caller_locked_until is not None and call.caller_locked_until > now:
+        return LookupResult(
+            result="reject",
+            reason=CALLER_LOCKED,
+            detail=CALLER_LOCKED,
+            locked_until=call.caller_locked_until,
+            **where,
+        )
+    why_not = _why_not_valid(call, typed)
+    if why_not is not None:
+        with uow:
+            locked_until = _count_failure(uow, call.bridge_id, caller_key, policy, now)
             uow.commit()
-            return LookupResult(result="reject", reason=reason, locked_until=locked_until, **where)
-        if record is not None:
-            record.failures, record.locked_until = 0, None
-        room = f"{tenant.name}-{typed}"
-        if pin is not None:
-            verdict = _check_leader_pin(uow, tenant, user, pin, now)
-            uow.commit()
-            if verdict:
-                return LookupResult(result="reject", reason=verdict, upn=user.upn, **where)
-            return LookupResult(result="join", reason="leader", upn=user.upn, room=room, **where)
+        return LookupResult(
+            result="reject", reason=NOT_VALID, detail=why_not, locked_until=locked_until, **where
+        )
+    room = f"{call.tenant}-{typed}"
+    if pin is None:
+        return LookupResult(result="join", reason="participant", upn=call.upn, room=room, **where)
+    with uow:
+        verdict = _check_leader_pin(uow, call.user_id, pin, call.tenant_pin_length, now)
         uow.commit()
-        return LookupResult(result="join", reason="participant", upn=user.upn, room=room, **where)
+    if verdict:
+        return LookupResult(result="reject", reason=verdict, detail=verdict, upn=call.upn, **where)
+    return LookupResult(result="join", reason="leader", upn=call.upn, room=room, **where)
+
+
+def _resolve(dialed: str, caller: str, typed: str) -> Select[*tuple[Any, ...]]:
+    """One query: the dialed number's bridge and tenant, the caller's lockout, the typed ID and its owner."""
+    return (
+        select(
+            ServiceNumber.bridge_id,
+            Bridge.name.label("bridge"),
+            Bridge.id_length,
+            Tenant.name.label("tenant"),
+            Tenant.pin_length.label("tenant_pin_length"),
+            DialinFailure.locked_until.label("caller_locked_until"),
+            ConferenceIdRow.id.label("id_row"),
+            ConferenceIdRow.state.label("id_state"),
+            ConferenceIdRow.owner_user_id,
+            User.id.label("user_id"),
+            User.upn,
+            User.enabled,
+            User.provider,
+        )
+        .select_from(ServiceNumber)
+        .join(Bridge, Bridge.id == ServiceNumber.bridge_id)
+        .join(Tenant, Tenant.id == ServiceNumber.tenant_id)
+        .outerjoin(
+            DialinFailure,
+            and_(DialinFailure.bridge_id == ServiceNumber.bridge_id, DialinFailure.caller == caller),
+        )
+        .outerjoin(
+            ConferenceIdRow,
+            and_(ConferenceIdRow.bridge_id == ServiceNumber.bridge_id, ConferenceIdRow.digits == typed),
+        )
+        .outerjoin(User, User.id == ConferenceIdRow.owner_user_id)
+        .where(ServiceNumber.e164 == dialed)
+    )
+
+
+def _why_not_valid(call: Row[Any], typed: str) -> str | None:
+    """The admin-facing reason the typed ID leads to no meeting, or None when it leads to one."""
+    if not typed.isdigit() or len(typed) != call.id_length:
+        return f"a conference ID on this number has {call.id_length} digits"
+    if call.id_row is None:
+        return "no meeting has this conference ID"
+    if call.id_state != "live":
+        return "it was reset or released and is quarantined"
+    if call.user_id is None:
+        return "no organizer holds this conference ID"
+    if not call.enabled:
+        return "it belongs to a disabled user"
+    if call.provider != "builtin":
+        return "it belongs to a user of a third-party audio conferencing provider"
+    return None
 
 
 def _caller_key(caller: str | None) -> str:
@@ -109,16 +161,24 @@ def _caller_key(caller: str | None) -> str:
 
 
 def _count_failure(
-    uow: UnitOfWork,
-    bridge_id: int,
-    caller: str,
-    record: DialinFailure | None,
-    policy: CallerPolicy,
-    now: datetime,
+    uow: UnitOfWork, bridge_id: int, caller: str, policy: CallerPolicy, now: datetime
 ) -> datetime | None:
-    if record is None:
-        record = DialinFailure(bridge_id=bridge_id, caller=caller, failures=0, window_started=now)
-        uow.session.add(record)
+    """Count one wrong ID against the caller; return the end of the caller's lockout if one is on."""
+    # parallel first wrong IDs of one caller would each insert the row and all but one fail on the
+    # unique key: insert-if-absent, then lock the row, so that every call counts once
+    insert = postgresql.insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    uow.session.execute(
+        insert(DialinFailure)
+        .values(bridge_id=bridge_id, caller=caller, failures=0, window_started=now)
+        .on_conflict_do_nothing(index_elements=[DialinFailure.bridge_id, DialinFailure.caller])
+    )
+    record = uow.session.scalars(
+        select(DialinFailure)
+        .where(DialinFailure.bridge_id == bridge_id, DialinFailure.caller == caller)
+        .with_for_update()
+    ).one()
+    if record.locked_until is not None and record.locked_until > now:
+        return record.locked_until  # a parallel call locked the caller out meanwhile
     if now - record.window_started > policy.window:
         record.failures, record.window_started = 0, now
     record.failures += 1
@@ -129,10 +189,15 @@ def _count_failure(
     return None
 
 
-def _check_leader_pin(uow: UnitOfWork, tenant: Tenant, user: User, pin: str, now: datetime) -> str | None:
+def _check_leader_pin(
+    uow: UnitOfWork, user_id: int, pin: str, tenant_pin_length: int, now: datetime
+) -> str | None:
     """Return why the PIN is refused, or None when the caller may lead the meeting."""
-    if user.pin_hash is None:
-        return "no leader PIN is set for this organizer"
+    # the row lock makes check-and-count one step: parallel wrong PINs cannot all be checked against
+    # the same old count, so exactly the policy's limit of them is ever verified before the lock
+    user = uow.session.scalars(select(User).where(User.id == user_id).with_for_update()).one_or_none()
+    if user is None or user.pin_hash is None:
+        return NO_PIN
     state = AttemptState(
         failures_in_window=user.pin_failures_in_window,
         window_started=user.pin_window_started,
@@ -141,14 +206,14 @@ def _check_leader_pin(uow: UnitOfWork, tenant: Tenant, user: User, pin: str, now
         locked_for_good=user.pin_locked_for_good,
     )
     if state.is_locked(now):
-        return "the leader PIN is locked after too many wrong attempts"
-    policy = LockoutPolicy.for_length(user.pin_length or tenant.pin_length)
+        return PIN_LOCKED
+    policy = LockoutPolicy.for_length(user.pin_length or tenant_pin_length)
     if verify_pin(uow.pin_key, user.upn, clean_digits(pin), user.pin_hash):
         state.record_success()
         verdict = None
     else:
         state.record_failure(policy, now)
-        verdict = "wrong leader PIN"
+        verdict = WRONG_PIN
     user.pin_failures_in_window, user.pin_window_started = state.failures_in_window, state.window_started
     user.pin_total_failures, user.pin_locked_until = state.total_failures, state.locked_until
     user.pin_locked_for_good = state.locked_for_good

@@ -150,7 +150,10 @@ class AuditView(View):
 
 @dataclass(frozen=True)
 class LookupResult(View):
+    """How a call is answered. `reason` is what the caller may hear; `detail` is for admins only."""
+
     result: str  # join | reject
+    # one text for every invalid ID, so that a caller cannot tell an unknown ID from a released one
     reason: str
     upn: str | None = None
     meeting: str | None = None
@@ -158,6 +161,7 @@ class LookupResult(View):
     tenant: str | None = None
     bridge: str | None = None
     locked_until: datetime | None = None
+    detail: str | None = None  # the admin-facing why (CLI, API); a PBX plays only `reason`
 
 
 @dataclass(frozen=True)

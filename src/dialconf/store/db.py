@@ -3,13 +3,44 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from dialconf.errors import DialconfError
+
+# how long a SQLite writer waits for another one to finish before it gives up
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseBusy(DialconfError):
+    """The SQLite database stayed locked by another writer past the busy timeout: try again later.
+
+    Services let the driver's OperationalError through (the mail worker waits and retries on it);
+    an entry point turns it into this refusal with `refusal_for`.
+    """
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("the database is busy (another dialconf command is writing); try again")
+
+
+def refusal_for(exc: BaseException) -> DialconfError | None:
+    """The refusal an entry point shows for a database error that is not a bug, or None."""
+    return DatabaseBusy() if is_busy(exc) else None
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite giving up on the write lock (SQLITE_BUSY) after the busy timeout."""
+    if not isinstance(exc, OperationalError) or not isinstance(exc.orig, sqlite3.OperationalError):
+        return False
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_BUSY or (code is None and "database is locked" in str(exc.orig))
 
 
 def normalise_url(url: str) -> str:
@@ -20,24 +51,24 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         _create_private(url)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-        _configure_sqlite(engine)
+        engine = create_engine(url, connect_args={"timeout": sqlite_busy_timeout_ms / 1000}, **kwargs)
+        _configure_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # let SQLAlchemy drive transactions; pysqlite's own BEGIN handling would defer the write lock
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         # what is deleted or overwritten (a PIN email's body) is zeroed, not left in free space

@@ -20,7 +20,12 @@ def utcnow() -> datetime:
 
 
 class UnitOfWork:
-    """`with uow:` opens a transaction; the service calls `uow.commit()`; leaving without it rolls back."""
+    """`with uow:` opens a transaction; the service calls `uow.commit()`; leaving without it rolls back.
+
+    Blocks nest (only the outermost one opens and ends the transaction). A use case that reads, then
+    writes, uses two blocks one after the other, `with uow.read():` then `with uow:`: on SQLite a read
+    transaction cannot safely become a writing one.
+    """
 
     session: Session
 
