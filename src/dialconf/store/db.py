@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+
+from dialconf.errors import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -20,12 +24,51 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    url = normalise_url(url)
+    given, url = url, normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _explain_connect_failures(engine, given)
+    return engine
+
+
+def _explain_connect_failures(engine: Engine, given_url: str) -> None:
+    """A database that cannot be opened or reached is an expected failure (DatabaseUnavailable), not a bug."""
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        # only a failed connect: an error on an open connection (a lock, a constraint) is another matter,
+        # and a failed pre-ping is retried by the pool on a new connection
+        if context.connection is not None or context.is_pre_ping:
+            return
+        reason = _first_line(context.original_exception)
+        if engine.dialect.name == "sqlite":
+            path = engine.url.database or ""
+            if path and path != ":memory:" and not Path(path).parent.is_dir():
+                reason = "folder does not exist"
+            elif "unable to open database file" not in reason:
+                return  # e.g. a lock while setting the journal mode: not this case
+            raise DatabaseUnavailable(f"cannot open the database at {path}: {reason}")
+        raise DatabaseUnavailable(f"cannot connect to the database at {shown_url(given_url)}: {reason}")
+
+
+def shown_url(url: str) -> str:
+    """The URL without its password or query (which may carry one): safe to print and log."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "(unparsable URL)"
+    # _replace, not set(): set() takes a None password to mean "leave it as it is"
+    bare = parsed.difference_update_query(list(parsed.query))._replace(password=None)
+    return bare.render_as_string(hide_password=False)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text.removeprefix("connection failed: ")
 
 
 def _configure_sqlite(engine: Engine) -> None:
