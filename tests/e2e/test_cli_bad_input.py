@@ -425,9 +425,65 @@ def test_an_unreachable_postgresql_server_is_refused_without_showing_the_passwor
     # port 1 on the loopback: nothing listens there, so the connection is refused at once
     cli = Cli(f"{scheme}://dialer:s3cret-pw@127.0.0.1:1/dialconf?password=other-pw", monkeypatch, capsys)
     line = refused_alone(cli, "tenant", "list")
-    assert line.startswith(f"dialconf: cannot connect to the database at {scheme}://dialer@127.0.0.1:1/dialconf: ")
+    assert line.startswith(
+        f"dialconf: cannot connect to the database at {scheme}://dialer@127.0.0.1:1/dialconf: "
+    )
     assert "refused" in line.lower()
     assert "s3cret-pw" not in line and "other-pw" not in line
+
+
+# --- CSV files that cannot be imported ----------------------------------------------------------
+
+
+def bad_csv(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        pytest.param(
+            "upn,email,name\nok@contoso.com,ok@contoso.com,Ok\nbig@contoso.com,big@contoso.com,"
+            + "x" * 140_000,
+            ("users.csv line 3: a field is longer than 131072 characters",),
+            id="field-over-128KiB",
+        ),
+        pytest.param(
+            'upn,email,name\nq@contoso.com,q@contoso.com,"' + "x" * 140_000 + '"\n',
+            ("users.csv line 2: a field is longer than 131072 characters",),
+            id="quoted-field-over-128KiB",
+        ),
+        pytest.param(
+            "upn,email,name,UPN\nok@contoso.com,ok@contoso.com,Ok,ok@contoso.com\n",
+            ("users.csv: column 'upn' appears twice",),
+            id="duplicate-column",
+        ),
+        pytest.param(
+            "upn,name\nok@contoso.com,Ok\n", ("users.csv: missing column(s): email",), id="missing-column"
+        ),
+        pytest.param(
+            "upn,email,name\nok@contoso.com,ok@contoso.com,Ok\x00\n",
+            ("users.csv line 2: contains a NUL character",),
+            id="nul-byte",
+        ),
+        pytest.param(
+            b"upn,email,name\nok@contoso.com,ok@contoso.com,Ren\xe9\n",
+            ("users.csv is not UTF-8 text",),
+            id="latin-1",
+        ),
+    ],
+)
+def test_a_csv_file_that_cannot_be_read_is_refused_with_one_line(
+    world: FrozenWorld, tmp_path: Path, content: str | bytes, words: tuple[str, ...]
+) -> None:
+    path = bad_csv(tmp_path, "users.csv", content)
+    for dry_run in ([], ["--dry-run"]):
+        assert_refused(world, ["user", "import", str(path), "--tenant", "contoso", *dry_run], *words)
 
 
 # --- usage errors --------------------------------------------------------------------------------
