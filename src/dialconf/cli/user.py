@@ -361,10 +361,9 @@ def export(
     tenant: str = TENANT,
     file: Path | None = typer.Argument(None, metavar="[FILE.csv]", help="Write here (default: stdout)."),
 ) -> None:
-    """Export a tenant's users as CSV (the import format); a file is written readable by its owner only.
+    """Export a tenant's users as CSV (the import format); a file is readable by its owner only.
 
-    A cell that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a carriage
-    return, as an E.164 number does with +) gets a leading ' so it stays text; the import drops it.
+    Cells a spreadsheet would run (=, +, -, @, tab, CR; E.164 numbers too) get a leading ' that import drops.
     """
     rt = runtime(ctx)
     text = importing.export_users(rt.uow(), tenant=tenant, actor=rt.actor)
