@@ -12,6 +12,7 @@ from dialconf.errors import DialconfError
 
 DEFAULT_DATABASE_URL = "sqlite:///dialconf.db"
 SECRET_FILE_NAME = "dialconf.secret"
+MIN_KEY_LENGTH = 32
 
 
 class ConfigError(DialconfError):
@@ -79,6 +80,12 @@ class Settings:
     def pin_key(self) -> bytes:
         """The secret key for PIN hashes: DIALCONF_SECRET_KEY, or on SQLite a key file beside the database."""
         if self.secret_key:
+            if len(self.secret_key) < MIN_KEY_LENGTH:
+                raise ConfigError(
+                    f"DIALCONF_SECRET_KEY has {len(self.secret_key)} characters; it must have at least "
+                    f"{MIN_KEY_LENGTH}, for example: export DIALCONF_SECRET_KEY=$(python3 -c 'import secrets; "
+                    "print(secrets.token_hex(32))') (a new key makes every leader PIN set so far invalid)"
+                )
             return self.secret_key.encode()
         path = self.sqlite_path()
         if path is None:
@@ -91,17 +98,38 @@ class Settings:
 
 
 def load_or_create_key(path: Path) -> bytes:
-    """Read the key file, creating it with mode 600 on first use."""
+    """Read the key file, creating it (mode 600) on first use; processes starting together agree on one key.
+
+    A new key is written whole to a private temporary file, then linked to its final name: the link
+    fails if another process got there first, and then that process's key is the one read.
+    """
     try:
-        return path.read_bytes().strip()
+        return _read_key(path)
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32).encode()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key + b"\n")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _read_key(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return key
+
+
+def _read_key(path: Path) -> bytes:
+    key = path.read_bytes().strip()
+    if len(key) < MIN_KEY_LENGTH:
+        raise ConfigError(
+            f"the PIN key file {path} is empty or shorter than {MIN_KEY_LENGTH} characters; restore it from "
+            "a backup, or delete it to have a new key made (every leader PIN set so far must then be reset)"
+        )
     return key

@@ -2,7 +2,8 @@
 
 Building tenants, bridges, numbers, users and admin accounts through the CLI costs a few seconds;
 doing it once per backend (SQLite file, PostgreSQL database) and copying the result keeps the suites
-fast while every test still starts from the same, fully seeded state:
+fast while every test still starts from the same, fully seeded state (the operator adds every
+service number; each tenant holds its own domain, contoso.com, fabrikam.com and northwind.com):
 
     contoso    static IDs; bridge 'main' (+14255550100 toll, default, Seattle; +18005550199 toll-free)
                and bridge 'second' (+12065550123 toll, +18885550123 toll-free);

@@ -239,3 +239,40 @@ def test_include_waiting_takes_messages_in_backoff_once_per_pass(uow: UnitOfWork
     result = deliver_due(uow, transport, policy=POLICY, include_waiting=True)
     # deferred again, and not taken a third time within the same pass
     assert result.deferred == 1 and row(uow, mail_id).attempts == 2
+
+
+@pytest.mark.parametrize(
+    "failure", [PermanentFailure("550 5.1.1 no such user"), TemporaryFailure("451 later")]
+)
+def test_a_pin_mail_that_fails_for_good_loses_its_body_and_says_to_reset_the_pin(
+    uow: UnitOfWork, failure: Exception
+) -> None:
+    [pin_mail, other] = queue(uow, 2, carries_pin=True)
+    with uow:  # only the second one is an ordinary mail
+        uow.session.execute(update(OutboxMail).where(OutboxMail.id == other).values(carries_pin=False))
+        uow.commit()
+    one_try = DeliveryPolicy(batch_size=10, max_attempts=1)
+    assert deliver_due(uow, FakeTransport(script=[failure, failure]), policy=one_try).failed == 2
+    erased, kept = row(uow, pin_mail), row(uow, other)
+    assert erased.status == "failed" and erased.redacted
+    assert erased.body_text == "" and erased.body_html == ""
+    assert erased.last_error is not None and "reset the PIN again" in erased.last_error
+    assert kept.status == "failed" and not kept.redacted and kept.body_text == "PIN 47111\n"
+    assert kept.last_error is not None and "reset the PIN" not in kept.last_error
+
+
+def test_a_pin_mail_whose_worker_died_on_every_try_loses_its_body(uow: UnitOfWork, clock: Clock) -> None:
+    [mail_id] = queue(uow, carries_pin=True)
+    with uow:
+        uow.session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == mail_id)
+            .values(status="sending", attempts=POLICY.max_attempts, locked_until=clock.now + POLICY.lease)
+        )
+        uow.commit()
+    clock.advance(POLICY.lease + timedelta(seconds=1))
+    deliver_due(uow, FakeTransport(), policy=POLICY)
+    mail = row(uow, mail_id)
+    assert mail.status == "failed" and mail.redacted and mail.body_text == "" and mail.body_html == ""
+    assert mail.last_error is not None and "worker stopped while sending" in mail.last_error
+    assert "reset the PIN again" in mail.last_error

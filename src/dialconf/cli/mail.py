@@ -71,7 +71,7 @@ def list_(
 
 @app.command("show")
 def show(ctx: typer.Context, mail_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
-    """Show one email with its text."""
+    """Show one email with its text; a PIN in it is masked (only its recipient ever sees it)."""
     rt = runtime(ctx)
     view = outbox.show_mail(rt.uow(), actor=rt.actor, mail_id=_existing_mail_id(mail_id))
     if as_json:
@@ -126,7 +126,7 @@ def send_pending(
 
 @app.command("retry")
 def retry(ctx: typer.Context, mail_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
-    """Queue a failed email again; the next delivery pass sends it."""
+    """Queue a failed email again; the next delivery pass sends it. A failed PIN email was erased: reset the PIN."""
     rt = runtime(ctx)
     view = delivery.retry_mail(rt.uow(), actor=rt.actor, mail_id=_existing_mail_id(mail_id))
     if as_json:

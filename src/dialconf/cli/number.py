@@ -39,7 +39,7 @@ def add(
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Add a service number to a bridge."""
+    """Add a service number to a bridge (operator only: numbers are the operator's inventory)."""
     rt = runtime(ctx)
     view = bridges.add_number(
         rt.uow(),
@@ -94,7 +94,7 @@ def remove(
 def set_default(
     ctx: typer.Context, tenant: str, number: str = typer.Argument(..., metavar="+E164"), as_json: bool = JSON
 ) -> None:
-    """Make a toll number the default of its bridge."""
+    """Make a toll number the default of its bridge (admins choose among the operator's numbers)."""
     rt = runtime(ctx)
     _one(
         bridges.set_default_number(rt.uow(), tenant=tenant, number=number, actor=rt.actor),

@@ -1,4 +1,8 @@
-"""Printing results: one JSON document with --json, readable tables otherwise."""
+"""Printing results: one JSON document with --json, readable tables otherwise.
+
+Everything printed is data: stored values can hold '[', ']' or ':name:' (a display name such as
+'Eve [/x] Evil'), so no string is ever read as rich markup or emoji codes.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 
 def _plain(obj: Any) -> Any:
@@ -23,11 +28,11 @@ def emit_json(data: Any) -> None:
 
 
 def console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    return Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
 
 
 def show_record(title: str, fields: Sequence[tuple[str, Any]]) -> None:
-    table = Table(title=title, show_header=False, title_justify="left", box=None, pad_edge=False)
+    table = Table(title=Text(title), show_header=False, title_justify="left", box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
     for name, value in fields:
@@ -51,14 +56,15 @@ def say(message: str) -> None:
     console().print(message)
 
 
-def _text(value: Any) -> str:
+def _text(value: Any) -> Text:
+    """A table cell: literal text, never markup."""
     if value is None:
-        return "-"
+        return Text("-")
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return Text("yes" if value else "no")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "-"
-    return str(value)
+        return Text(", ".join(str(v) for v in value) or "-")
+    return Text(str(value))
 
 
 @contextmanager

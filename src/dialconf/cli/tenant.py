@@ -21,7 +21,7 @@ def _show(view: TenantView, as_json: bool) -> None:
     show_record(
         f"Tenant {view.name}",
         [
-            ("domain", view.domain),
+            ("domains", view.domains),
             ("conference ID mode", f"{view.conference_id_mode} (only the operator can change it)"),
             ("automatic email", view.auto_email),
             ("PIN length", view.pin_length),
@@ -37,12 +37,34 @@ def _show(view: TenantView, as_json: bool) -> None:
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Short name of the organisation, such as contoso."),
-    domain: str | None = typer.Option(None, "--domain", help="Mail domain, such as contoso.com."),
+    domain: list[str] = typer.Option(
+        [],
+        "--domain",
+        metavar="DOMAIN",
+        help="A domain of the tenant, such as contoso.com; repeat for more. The first is the primary one.",
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Create a tenant (operator only). IDs are dynamic by default; emails are on."""
+    """Create a tenant (operator only). IDs are dynamic by default; emails are on.
+
+    Users' sign-in names must end in one of the tenant's domains, and a domain belongs to one tenant.
+    """
     rt = runtime(ctx)
-    _show(tenants.create_tenant(rt.uow(), name=name, domain=domain, actor=rt.actor), as_json)
+    _show(tenants.create_tenant(rt.uow(), name=name, domains=domain, actor=rt.actor), as_json)
+
+
+@app.command("add-domain")
+def add_domain(ctx: typer.Context, name: str, domain: str, as_json: bool = JSON) -> None:
+    """Let the tenant's users sign in with names in one more domain (operator only)."""
+    rt = runtime(ctx)
+    _show(tenants.add_domain(rt.uow(), name=name, domain=domain, actor=rt.actor), as_json)
+
+
+@app.command("remove-domain")
+def remove_domain(ctx: typer.Context, name: str, domain: str, as_json: bool = JSON) -> None:
+    """Give up a domain that no user or admin account signs in with any more (operator only)."""
+    rt = runtime(ctx)
+    _show(tenants.remove_domain(rt.uow(), name=name, domain=domain, actor=rt.actor), as_json)
 
 
 @app.command("show")
@@ -61,8 +83,8 @@ def list_(ctx: typer.Context, as_json: bool = JSON) -> None:
         emit_json(views)
         return
     show_table(
-        ["name", "domain", "ID mode", "auto email", "PIN length", "bridges"],
-        [[v.name, v.domain, v.conference_id_mode, v.auto_email, v.pin_length, v.bridges] for v in views],
+        ["name", "domains", "ID mode", "auto email", "PIN length", "bridges"],
+        [[v.name, v.domains, v.conference_id_mode, v.auto_email, v.pin_length, v.bridges] for v in views],
         empty="no tenants yet: dialconf tenant create NAME",
     )
 
@@ -77,7 +99,12 @@ def set_(
     pin_length: int | None = typer.Option(
         None, "--pin-length", help="Digits in newly generated PINs (4-12)."
     ),
-    email_from: str | None = typer.Option(None, "--email-from", metavar="ADDR", help="Sender address."),
+    email_from: str | None = typer.Option(
+        None,
+        "--email-from",
+        metavar="ADDR",
+        help="Sender address, in one of the tenant's domains (the operator may choose any).",
+    ),
     email_from_name: str | None = typer.Option(
         None, "--email-from-name", metavar="TEXT", help="Sender name."
     ),
@@ -85,7 +112,9 @@ def set_(
         None, "--meeting-migration/--no-meeting-migration", help="Update existing meetings after a change."
     ),
     id_quarantine_days: int | None = typer.Option(
-        None, "--id-quarantine-days", help="Days a released conference ID stays out of use (0-3650)."
+        None,
+        "--id-quarantine-days",
+        help="Days a released conference ID stays out of use (0-3650; below 7 only the operator).",
     ),
     as_json: bool = JSON,
 ) -> None:

@@ -21,6 +21,11 @@ NAME = "user"
 HELP = "Users enabled for audio conferencing: conference IDs, PINs, numbers and providers."
 app = typer.Typer(no_args_is_help=True)
 TENANT = typer.Option(..., "--tenant", "-t", metavar="T", help="Tenant name.")
+ALLOW_WEAK = typer.Option(
+    False,
+    "--allow-weak",
+    help="Accept a trivially guessable chosen ID (one digit repeated, a straight run such as 1234567).",
+)
 
 
 def _show_user(view: UserView) -> None:
@@ -89,6 +94,7 @@ def enable(
         False, "--send-email", help="Send the welcome email even when the tenant's auto_email is off."
     ),
     to: str | None = TO,
+    allow_weak: bool = ALLOW_WEAK,
     as_json: bool = JSON,
 ) -> None:
     """Enable a user for audio conferencing and send the welcome email (with ID, numbers and PIN).
@@ -116,6 +122,7 @@ def enable(
         phone=phone,
         send_email=send_email,
         to=to,
+        allow_weak=allow_weak,
     )
     _action(result, as_json)
 
@@ -197,11 +204,14 @@ def set_conference_id(
     upn: str,
     digits: str = typer.Argument(..., metavar="DIGITS"),
     send_email: bool | None = EMAIL,
+    allow_weak: bool = ALLOW_WEAK,
     as_json: bool = JSON,
 ) -> None:
     """Set a chosen conference ID (static mode), or type in a third-party provider's ID."""
     rt = runtime(ctx)
-    result = resets.set_conference_id(rt.uow(), upn=upn, digits=digits, actor=rt.actor, send_email=send_email)
+    result = resets.set_conference_id(
+        rt.uow(), upn=upn, digits=digits, actor=rt.actor, send_email=send_email, allow_weak=allow_weak
+    )
     if as_json:
         emit_json(result)
     else:
@@ -294,6 +304,9 @@ def import_(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only check the file; change nothing."),
     bridge: str | None = typer.Option(None, "--bridge"),
     send_email: bool | None = EMAIL,
+    allow_weak: bool = typer.Option(
+        False, "--allow-weak", help="Accept trivially guessable chosen IDs anywhere in the file."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Enable users from a CSV file: all rows or none; every bad row is reported with its line number."""
@@ -310,6 +323,7 @@ def import_(
                 bridge=bridge,
                 send_email=send_email,
                 progress=progress,
+                allow_weak=allow_weak,
             )
     if as_json:
         emit_json(report)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -129,6 +130,34 @@ def weakness(digits: str) -> str | None:
     if is_repeated_group(digits):
         return "a repeated group of digits"
     return None
+
+
+def trivially_guessable(digits: str) -> str | None:
+    """Name what makes a chosen ID the first thing a stranger would try, or None.
+
+    A chosen ID may be memorable (5555000, 2024100), but not one digit repeated throughout
+    (1111111) nor one straight run throughout, up or down the keypad, wrapping past 9 to 0 and back
+    (1234567, 7654321, 8901234, 2109876): each of these is a guess, not a memory.
+    """
+    if len(set(digits)) == 1:
+        return "one digit repeated"
+    steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(digits)}
+    if steps == {1}:
+        return "a straight ascending run"
+    if steps == {9}:
+        return "a straight descending run"
+    return None
+
+
+def check_chosen(digits: str, *, allow_weak: bool = False) -> str:
+    """Refuse a trivially guessable chosen ID unless the admin insists (`allow_weak`); returns the digits."""
+    weak = trivially_guessable(digits)
+    if weak is not None and not allow_weak:
+        raise InvalidConferenceId(
+            f"conference ID {digits} is trivially guessable ({weak}); choose another, "
+            "or insist with --allow-weak"
+        )
+    return digits
 
 
 def is_acceptable_generated(digits: str) -> bool:

@@ -119,6 +119,16 @@ def compose(kind: MailKind, info: MailInfo) -> Composed:
     )
 
 
+PIN_MASK = "•••••"
+# where _pin.txt and _pin.html print the PIN: after the label, in the text or in its <strong>/<span>
+_SHOWN_PIN = re.compile(r"(Your leader PIN:(?:</strong>)?\s*(?:<span[^>]*>)?)\d+")
+
+
+def mask_pin(body: str) -> str:
+    """The text or HTML of a PIN email with the PIN replaced by dots, as anyone but its recipient sees it."""
+    return _SHOWN_PIN.sub(lambda m: m.group(1) + PIN_MASK, body)
+
+
 _NEEDS_ESCAPE = re.compile("[&<>\"']")
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import AdminNotFound, AlreadyExists, Forbidden, InvalidInput
 from dialconf.services.common import audit, get_tenant
-from dialconf.services.tenants import validate_email
+from dialconf.services.tenants import domains_of, require_sign_in_domain, validate_email
 from dialconf.services.views import AdminView
 from dialconf.store.models import AdminAccount, Tenant
 from dialconf.store.uow import UnitOfWork
@@ -28,6 +28,9 @@ def create_admin(
         raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     with uow:
         t = get_tenant(uow, tenant, actor, Permission.MANAGE_ADMINS)
+        # an account signs in like a user: in the tenant's domains, and refused in the same words
+        # whether or not another tenant has an account by that name
+        require_sign_in_domain(email, t, domains_of(uow, t))
         if uow.session.scalars(select(AdminAccount).where(AdminAccount.email == email)).first() is not None:
             raise AlreadyExists(f"admin account '{email}' already exists")
         account = AdminAccount(

@@ -8,8 +8,8 @@ from sqlalchemy import or_, select, update
 
 from dialconf.domain import numbers
 from dialconf.domain.ids import DEFAULT_BRIDGE_ID_LENGTH, validate_bridge_length
-from dialconf.domain.roles import Actor, Permission
-from dialconf.errors import AlreadyExists, Conflict, InvalidInput, NumberNotFound
+from dialconf.domain.roles import Actor, Permission, Role
+from dialconf.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NumberNotFound
 from dialconf.services.common import audit, get_bridge, get_tenant
 from dialconf.services.views import BridgeView, NumberView
 from dialconf.store.models import Bridge, ServiceNumber, Tenant, User
@@ -94,7 +94,7 @@ def add_number(
     default: bool = False,
     languages: list[str] | None = None,
 ) -> NumberView:
-    """Add a dial-in number to a bridge; the first toll number becomes the bridge default."""
+    """Add a dial-in number to a bridge (operator only); the first toll number becomes the bridge default."""
     e164 = numbers.parse_e164(number)
     langs = [lang.strip() for lang in (languages or ["en-US"]) if lang.strip()] or ["en-US"]
     for lang in langs:
@@ -109,7 +109,15 @@ def add_number(
     if default and toll_free:
         raise InvalidInput("only a toll number can be the bridge default, and this one is toll-free")
     with uow:
-        t = get_tenant(uow, tenant, actor, Permission.MANAGE_SETTINGS)
+        t = get_tenant(uow, tenant, actor)
+        # numbers are the operator's inventory; and "already in use" must never tell an admin that
+        # another tenant has this number
+        if actor.role is not Role.OPERATOR:
+            raise Forbidden(
+                f"{actor.name} is {'an' if actor.role is Role.ADMIN else 'a'} {actor.role} and may not add "
+                "service numbers: they are the operator's inventory; ask the operator of this dialconf "
+                f"installation (dialconf number add {t.name} {e164})"
+            )
         b = get_bridge(uow, t, bridge)
         if uow.session.scalars(select(ServiceNumber).where(ServiceNumber.e164 == e164)).first() is not None:
             raise AlreadyExists(f"service number {e164} is already in use")

@@ -147,8 +147,18 @@ def allocate_many(
     return given
 
 
-def claim(uow: UnitOfWork, bridge: Bridge, digits: str, *, owner_user_id: int, kind: str = "static") -> None:
-    """Give a chosen ID to its owner if it is free and out of quarantine, or raise."""
+def claim(
+    uow: UnitOfWork,
+    bridge: Bridge,
+    digits: str,
+    *,
+    owner_user_id: int,
+    kind: str = "static",
+    allow_weak: bool = False,
+) -> None:
+    """Give a chosen ID to its owner if it is free, out of quarantine and not trivially guessable
+    (unless `allow_weak`), or raise."""
+    ids.check_chosen(digits, allow_weak=allow_weak)
     now = uow.now()
     lock_bridge(uow, bridge)
     row = uow.session.scalars(

@@ -29,6 +29,7 @@ from dialconf.mail.smtp import MailTransport, PermanentFailure, ServerUnavailabl
 from dialconf.services.common import audit, require
 from dialconf.services.outbox import show_mail
 from dialconf.services.views import MailDetail, View
+from dialconf.store.db import purge_erased
 from dialconf.store.models import OutboxMail, Tenant
 from dialconf.store.uow import UnitOfWork
 
@@ -88,6 +89,7 @@ class _Outcomes:
     sent_redacted: list[dict[str, Any]] = field(default_factory=list)
     deferred: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
+    failed_redacted: list[dict[str, Any]] = field(default_factory=list)
     released: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -105,19 +107,26 @@ def _claim(uow: UnitOfWork, *, policy: DeliveryPolicy, cutoff: datetime) -> list
             )
         )
         worn_out = [r for r in rows if r.attempts >= policy.max_attempts]
-        if worn_out:
+        erased = False
+        for carries_pin in (False, True):
+            ids = [r.id for r in worn_out if r.carries_pin is carries_pin]
+            if not ids:
+                continue
             # a message whose every try ended with its worker gone (say, one that crashes it) stops here
+            error = f"gave up after {policy.max_attempts} tries: the worker stopped while sending it"
             uow.session.execute(
                 update(OutboxMail)
-                .where(OutboxMail.id.in_([r.id for r in worn_out]))
+                .where(OutboxMail.id.in_(ids))
                 .values(
                     status="failed",
                     locked_until=None,
-                    last_error=f"gave up after {policy.max_attempts} tries: the worker stopped while sending it",
+                    last_error=error + PIN_ERASED if carries_pin else error,
+                    **(_ERASED if carries_pin else {}),
                 )
                 .execution_options(synchronize_session=False)
             )
-            rows = [r for r in rows if r.attempts < policy.max_attempts]
+            erased = erased or carries_pin
+        rows = [r for r in rows if r.attempts < policy.max_attempts]
         if len(rows) < policy.batch_size:
             # then queued mail, oldest due first; the (status, next_attempt_at) index yields this
             # order directly, so a claim reads only the rows it takes however long the queue is
@@ -130,6 +139,8 @@ def _claim(uow: UnitOfWork, *, policy: DeliveryPolicy, cutoff: datetime) -> list
             )
         if not rows:
             uow.commit()
+            if erased:
+                purge_erased(uow.session.get_bind())
             return []
         lease = now + policy.lease
         uow.session.execute(
@@ -139,6 +150,8 @@ def _claim(uow: UnitOfWork, *, policy: DeliveryPolicy, cutoff: datetime) -> list
             .execution_options(synchronize_session=False)
         )
         uow.commit()
+    if erased:
+        purge_erased(uow.session.get_bind())
     # render outside the transaction (on SQLite the claim holds the database's write lock); the
     # rows stay readable after the commit, their attempts as read before this claim
     claimed = []
@@ -161,6 +174,12 @@ def message_bytes(row: OutboxMail) -> bytes:
         body_html=row.body_html,
         ics=row.ics,
     )
+
+
+# a PIN mail that was delivered or failed for good keeps no copy of the PIN: the user has it, or
+# the admin must reset the PIN again; only a mail still to be tried holds its body
+_ERASED: dict[str, Any] = {"body_text": "", "body_html": "", "redacted": True}
+PIN_ERASED = "; the PIN it carried was erased: reset the PIN again to send a new one"
 
 
 def _fenced(**values: Any) -> Any:
@@ -186,14 +205,7 @@ def _record(uow: UnitOfWork, outcomes: _Outcomes) -> None:
         if outcomes.sent_redacted:
             # the PIN must not stay readable in the database once the user has it
             conn.execute(
-                _fenced(
-                    status="sent",
-                    sent_at=bindparam("b_at"),
-                    locked_until=None,
-                    body_text="",
-                    body_html="",
-                    redacted=True,
-                ),
+                _fenced(status="sent", sent_at=bindparam("b_at"), locked_until=None, **_ERASED),
                 outcomes.sent_redacted,
             )
         if outcomes.deferred:
@@ -210,6 +222,11 @@ def _record(uow: UnitOfWork, outcomes: _Outcomes) -> None:
             conn.execute(
                 _fenced(status="failed", locked_until=None, last_error=bindparam("b_error")), outcomes.failed
             )
+        if outcomes.failed_redacted:
+            conn.execute(
+                _fenced(status="failed", locked_until=None, last_error=bindparam("b_error"), **_ERASED),
+                outcomes.failed_redacted,
+            )
         if outcomes.released:
             # handed back untried: the try it was counted as never happened
             conn.execute(
@@ -222,6 +239,8 @@ def _record(uow: UnitOfWork, outcomes: _Outcomes) -> None:
                 outcomes.released,
             )
         uow.commit()
+    if outcomes.sent_redacted or outcomes.failed_redacted:
+        purge_erased(uow.session.get_bind())
 
 
 def _make_waiting_due(uow: UnitOfWork) -> None:
@@ -319,12 +338,12 @@ def _send_batch(
                 result.server_error = exc.reply
                 break
             except PermanentFailure as exc:
-                outcomes.failed.append({**key, "b_error": exc.reply})
+                _fail(outcomes, item, {**key, "b_error": exc.reply})
                 result.failed += 1
             except TemporaryFailure as exc:
                 if item.attempts >= policy.max_attempts:
                     error = f"gave up after {item.attempts} tries; last: {exc.reply}"
-                    outcomes.failed.append({**key, "b_error": error})
+                    _fail(outcomes, item, {**key, "b_error": error})
                     result.failed += 1
                 else:
                     next_at = clock() + retry_delay(item.attempts, policy, rng)
@@ -340,6 +359,13 @@ def _send_batch(
             _release(outcomes, batch[done:], result)
 
 
+def _fail(outcomes: _Outcomes, item: _Outgoing, failure: dict[str, Any]) -> None:
+    if item.carries_pin:
+        outcomes.failed_redacted.append({**failure, "b_error": failure["b_error"] + PIN_ERASED})
+    else:
+        outcomes.failed.append(failure)
+
+
 def retry_mail(uow: UnitOfWork, *, mail_id: int, actor: Actor) -> MailDetail:
     """Queue a failed message again, with a fresh count of tries."""
     with uow:
@@ -350,6 +376,11 @@ def retry_mail(uow: UnitOfWork, *, mail_id: int, actor: Actor) -> MailDetail:
         require(actor, Permission.SEND_INFO, tenant)
         if row.status != "failed":
             raise Conflict(f"mail {mail_id} is {row.status}, not failed; only a failed mail can be retried")
+        if row.redacted:
+            raise Conflict(
+                f"mail {mail_id} carried a PIN, erased when its delivery failed; send a new one with: "
+                f"dialconf user reset-pin {row.user_upn or 'UPN'}"
+            )
         before = {"status": row.status, "attempts": row.attempts, "last_error": row.last_error}
         row.status, row.attempts, row.locked_until = "queued", 0, None
         row.next_attempt_at = uow.now()

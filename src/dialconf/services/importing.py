@@ -22,7 +22,7 @@ from dialconf.services.bulk import MailBuilder, insert_rows
 from dialconf.services.common import audit_values, get_bridge, get_tenant
 from dialconf.services.directory import pick_default_numbers, user_views
 from dialconf.services.outbox import wants_email
-from dialconf.services.tenants import validate_email
+from dialconf.services.tenants import domains_of, require_sign_in_domain, validate_email
 from dialconf.services.users import validate_name, validate_provider, validate_upn
 from dialconf.store.models import AuditEvent, Bridge, ConferenceIdRow, OutboxMail, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
@@ -178,17 +178,20 @@ def import_users(
     bridge: str | None = None,
     send_email: bool | None = None,
     progress: Progress | None = None,
+    allow_weak: bool = False,
 ) -> ImportReport:
     """Enable every user of the file in one transaction, or none of them.
 
-    `rows` (from read_csv) are read once, as they come: every row is checked before anything is
-    written, and only the checked rows are kept, not the file.
+    Every sign-in name must end in one of the tenant's domains; chosen conference IDs must not be
+    trivially guessable unless `allow_weak` (for the whole file). `rows` (from read_csv) are read
+    once, as they come: every row is checked before anything is written, and only the checked rows
+    are kept, not the file.
     """
     with uow:
         t = get_tenant(uow, tenant, actor, Permission.MANAGE_USERS)
         b = get_bridge(uow, t, bridge)
         count = _Counted(rows)
-        good, problems = _validate(uow, t, b, count)
+        good, problems = _validate(uow, t, b, count, allow_weak=allow_weak)
         if problems:
             raise ImportRejected(problems)
         queued = 0
@@ -218,9 +221,15 @@ class _Counted:
 
 
 def _validate(
-    uow: UnitOfWork, tenant: Tenant, bridge: Bridge, rows: Iterable[tuple[int, dict[str, str]]]
+    uow: UnitOfWork,
+    tenant: Tenant,
+    bridge: Bridge,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    *,
+    allow_weak: bool = False,
 ) -> tuple[list[_Row], list[tuple[int, str]]]:
     problems: list[tuple[int, str]] = []
+    domains = domains_of(uow, tenant)
     good: list[_Row] = []
     nums = {
         n.e164: n
@@ -237,6 +246,8 @@ def _validate(
                 if not values.get(column):
                     raise Invalid(f"'{column}' is empty")
             upn = validate_upn(values["upn"])
+            # a row outside the tenant's domains never reaches the "already exists" check below
+            require_sign_in_domain(upn, tenant, domains)
             if upn in seen_upns:
                 raise Invalid(f"user '{upn}' is already on line {seen_upns[upn]}")
             seen_upns[upn] = line
@@ -265,6 +276,7 @@ def _validate(
                     conference_id = ConferenceId.parse(
                         values["conference_id"], length=bridge.id_length
                     ).digits
+                    ids.check_chosen(conference_id, allow_weak=allow_weak)
                     if conference_id in seen_ids:
                         raise Invalid(
                             f"conference ID {conference_id} is also on line {seen_ids[conference_id]}"

@@ -12,13 +12,17 @@ from dialconf.domain import numbers
 from dialconf.domain.ids import format_for_callers
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import MailNotFound
-from dialconf.mail.compose import CARRIES_PIN, DialNumber, MailInfo, MailKind, ThirdParty, compose
+from dialconf.mail.compose import CARRIES_PIN, DialNumber, MailInfo, MailKind, ThirdParty, compose, mask_pin
 from dialconf.services.common import get_tenant
 from dialconf.services.views import MailDetail, MailView
 from dialconf.store.models import OutboxMail, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
 
 REDACTED_NOTE = "[This message carried a PIN. Its body was removed from the outbox once it was delivered.]"
+REDACTED_FAILED_NOTE = (
+    "[This message carried a PIN. Its body was removed from the outbox when its delivery failed; "
+    "reset the PIN again to send the user a new one.]"
+)
 
 
 def wants_email(tenant: Tenant, email: bool | None) -> bool:
@@ -161,9 +165,18 @@ def show_mail(uow: UnitOfWork, *, mail_id: int, actor: Actor) -> MailDetail:
             raise MailNotFound(mail_id)
         tenant = uow.session.get(Tenant, row.tenant_id) if row.tenant_id else None
         view = _view(row, tenant.name if tenant else None)
+        text, html = _visible_body(row)
         return MailDetail(
             **{k: getattr(view, k) for k in view.__dataclass_fields__},
-            body_text=REDACTED_NOTE if row.redacted else row.body_text,
-            body_html=REDACTED_NOTE if row.redacted else row.body_html,
+            body_text=text,
+            body_html=html,
             redacted=row.redacted,
         )
+
+
+def _visible_body(row: OutboxMail) -> tuple[str, str]:
+    """What anyone may read of a mail's body: a PIN is only ever for the recipient, so it is masked."""
+    if row.redacted:
+        note = REDACTED_FAILED_NOTE if row.status == "failed" else REDACTED_NOTE
+        return note, note
+    return mask_pin(row.body_text), mask_pin(row.body_html)

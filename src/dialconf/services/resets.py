@@ -120,9 +120,16 @@ def _reset_one(
 
 
 def set_conference_id(
-    uow: UnitOfWork, *, upn: str, digits: str, actor: Actor, send_email: bool | None = None
+    uow: UnitOfWork,
+    *,
+    upn: str,
+    digits: str,
+    actor: Actor,
+    send_email: bool | None = None,
+    allow_weak: bool = False,
 ) -> ResetResult:
-    """Set a chosen ID (static mode), or type in a third-party provider's ID by hand."""
+    """Set a chosen ID (static mode; a trivially guessable one only with `allow_weak`), or type in a
+    third-party provider's ID by hand."""
     with uow:
         user, tenant = _enabled_user(uow, upn, actor, Permission.MANAGE_USERS)
         if user.provider == "third-party":
@@ -142,7 +149,7 @@ def set_conference_id(
             if current is not None and current.digits == new:
                 raise InvalidInput(f"{new} is already the conference ID of '{user.upn}'")
             previous = _release_static_id(uow, tenant, user)
-            conference_ids.claim(uow, bridge, new, owner_user_id=user.id)
+            conference_ids.claim(uow, bridge, new, owner_user_id=user.id, allow_weak=allow_weak)
         user.updated_at = uow.now()
         queued = wants_email(tenant, send_email)
         if queued:

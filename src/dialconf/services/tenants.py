@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from dialconf.domain.pins import validate_pin_length
 from dialconf.domain.roles import Actor, Permission, Role
-from dialconf.errors import AlreadyExists, Forbidden, InvalidInput, InvalidSetting
+from dialconf.domain.text import clean_name
+from dialconf.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, InvalidSetting
 from dialconf.services.common import audit, get_tenant, require
 from dialconf.services.views import TenantView
-from dialconf.store.models import Bridge, Tenant
+from dialconf.store.models import AdminAccount, Bridge, Tenant, TenantDomain, User
 from dialconf.store.uow import UnitOfWork
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# a DNS host name: labels of letters, digits and inner hyphens; the last one (the TLD) not all digits
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_QUARANTINE_DAYS = 3650
+# below this, an old invitation may lead a caller into someone else's meeting: the operator's call
+MIN_ADMIN_QUARANTINE_DAYS = 7
 SETTINGS = (
     "conference_id_mode",
     "auto_email",
@@ -36,13 +43,64 @@ def validate_email(address: str, what: str = "email address") -> str:
     return value
 
 
+def validate_domain(text: str) -> str:
+    """A domain such as contoso.com, in lower case; raise InvalidInput for anything else."""
+    value = (text or "").strip().lower().removesuffix(".")
+    labels = value.split(".")
+    if (
+        len(value) > 253
+        or len(labels) < 2
+        or not all(_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise InvalidInput(
+            f"'{text}' is not a valid domain: use a name such as contoso.com (letters, digits and '-' "
+            "in dot-separated parts)"
+        )
+    return value
+
+
+def domain_of(address: str) -> str:
+    """The domain part of a sign-in name or an email address, in lower case."""
+    return address.rpartition("@")[2].strip().lower()
+
+
+def domains_of(uow: UnitOfWork, tenant: Tenant) -> list[str]:
+    """The domains the tenant holds, its primary domain first, then in the order they were added."""
+    held = list(
+        uow.session.scalars(
+            select(TenantDomain.domain).where(TenantDomain.tenant_id == tenant.id).order_by(TenantDomain.id)
+        )
+    )
+    if tenant.domain in held:
+        held.remove(tenant.domain)
+        held.insert(0, tenant.domain)
+    return held
+
+
+def require_sign_in_domain(upn: str, tenant: Tenant, domains: Sequence[str]) -> None:
+    """Refuse a sign-in name outside the tenant's domains; the same words whoever holds that domain."""
+    if domain_of(upn) in domains:
+        return
+    if not domains:
+        raise InvalidInput(
+            f"tenant '{tenant.name}' has no domain yet, so no user can sign in to it; "
+            f"ask the operator: dialconf tenant add-domain {tenant.name} DOMAIN"
+        )
+    raise InvalidInput(
+        f"sign-in name '{upn}' must end in one of tenant '{tenant.name}''s domains: {', '.join(domains)}"
+    )
+
+
 def tenant_view(uow: UnitOfWork, tenant: Tenant) -> TenantView:
     bridges = uow.session.scalars(
         select(Bridge.name).where(Bridge.tenant_id == tenant.id).order_by(Bridge.id)
     )
+    domains = domains_of(uow, tenant)
     return TenantView(
         name=tenant.name,
-        domain=tenant.domain,
+        domain=domains[0] if domains else None,
+        domains=domains,
         conference_id_mode=tenant.conference_id_mode,
         auto_email=tenant.auto_email,
         pin_length=tenant.pin_length,
@@ -58,24 +116,33 @@ def _settings_of(tenant: Tenant) -> dict[str, Any]:
     return {key: getattr(tenant, key) for key in SETTINGS}
 
 
-def create_tenant(uow: UnitOfWork, *, name: str, actor: Actor, domain: str | None = None) -> TenantView:
-    """Create a tenant with the default settings (dynamic IDs, automatic email, 5-digit PINs)."""
+def create_tenant(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    actor: Actor,
+    domain: str | None = None,
+    domains: Sequence[str] = (),
+) -> TenantView:
+    """Create a tenant holding one or more domains, with the default settings (dynamic IDs, email on)."""
     require(actor, Permission.MANAGE_TENANTS)
     if not _NAME.match(name or ""):
         raise InvalidInput(
             f"'{name}' is not a valid tenant name: use letters, digits, '.', '_' or '-', starting with a letter "
             "or digit, at most 100 characters"
         )
+    wanted = list(dict.fromkeys(validate_domain(d) for d in [*([domain] if domain else []), *domains]))
+    # a tenant may start without a domain; its users can be enabled once the operator adds one
     with uow:
         if uow.session.scalars(select(Tenant).where(Tenant.name == name)).one_or_none() is not None:
             raise AlreadyExists(f"tenant '{name}' already exists")
         tenant = Tenant(
             name=name,
-            domain=domain.strip().lower() if domain else None,
+            domain=wanted[0] if wanted else None,
             conference_id_mode="dynamic",
             auto_email=True,
             pin_length=5,
-            email_from_address=f"noreply@{domain.strip().lower()}" if domain else None,
+            email_from_address=f"noreply@{wanted[0]}" if wanted else None,
             email_from_name=name,
             meeting_migration=True,
             id_quarantine_days=90,
@@ -83,7 +150,100 @@ def create_tenant(uow: UnitOfWork, *, name: str, actor: Actor, domain: str | Non
         )
         uow.session.add(tenant)
         uow.session.flush()
-        audit(uow, actor, "tenant.create", name, tenant_id=tenant.id, after=_settings_of(tenant))
+        for d in wanted:
+            _hold_domain(uow, tenant, d)
+        audit(
+            uow,
+            actor,
+            "tenant.create",
+            name,
+            tenant_id=tenant.id,
+            after={**_settings_of(tenant), "domains": wanted},
+        )
+        view = tenant_view(uow, tenant)
+        uow.commit()
+        return view
+
+
+def _hold_domain(uow: UnitOfWork, tenant: Tenant, domain: str) -> None:
+    """Give `domain` to `tenant`, or refuse without saying who holds it."""
+    refused = Conflict(
+        f"domain '{domain}' cannot be added to tenant '{tenant.name}': another tenant holds it"
+    )
+    holder = uow.session.scalar(select(TenantDomain.tenant_id).where(TenantDomain.domain == domain))
+    if holder == tenant.id:
+        raise AlreadyExists(f"tenant '{tenant.name}' already holds domain '{domain}'")
+    if holder is not None:
+        raise refused
+    try:
+        # a savepoint: a tenant that took the domain a moment ago trips the unique constraint, not the caller
+        with uow.session.begin_nested():
+            uow.session.add(TenantDomain(tenant_id=tenant.id, domain=domain, created_at=uow.now()))
+    except IntegrityError as exc:
+        raise refused from exc
+
+
+def add_domain(uow: UnitOfWork, *, name: str, domain: str, actor: Actor) -> TenantView:
+    """Let a tenant's users sign in with names in one more domain (operator only)."""
+    require(actor, Permission.MANAGE_TENANTS)
+    domain = validate_domain(domain)
+    with uow:
+        tenant = get_tenant(uow, name, actor, Permission.MANAGE_TENANTS)
+        _hold_domain(uow, tenant, domain)
+        if tenant.domain is None:
+            tenant.domain = domain
+        audit(uow, actor, "tenant.add_domain", name, tenant_id=tenant.id, after={"domain": domain})
+        view = tenant_view(uow, tenant)
+        uow.commit()
+        return view
+
+
+def remove_domain(uow: UnitOfWork, *, name: str, domain: str, actor: Actor) -> TenantView:
+    """Give up a domain nobody signs in or sends mail with any more (operator only)."""
+    require(actor, Permission.MANAGE_TENANTS)
+    domain = validate_domain(domain)
+    with uow:
+        tenant = get_tenant(uow, name, actor, Permission.MANAGE_TENANTS)
+        row = uow.session.scalars(
+            select(TenantDomain).where(TenantDomain.tenant_id == tenant.id, TenantDomain.domain == domain)
+        ).one_or_none()
+        if row is None:
+            raise InvalidInput(f"tenant '{name}' does not hold domain '{domain}'")
+        held = domains_of(uow, tenant)
+        if len(held) == 1:
+            raise Conflict(
+                f"'{domain}' is the only domain of tenant '{name}'; add another first "
+                f"(dialconf tenant add-domain {name} DOMAIN)"
+            )
+        suffix = "@" + domain
+        users = uow.session.scalar(
+            select(func.count()).select_from(User).where(User.upn.endswith(suffix, autoescape=True))
+        )
+        admins = uow.session.scalar(
+            select(func.count())
+            .select_from(AdminAccount)
+            .where(AdminAccount.email.endswith(suffix, autoescape=True))
+        )
+        if users or admins:
+            who = " and ".join(
+                part
+                for part in (
+                    f"{users} user(s)" if users else "",
+                    f"{admins} admin account(s)" if admins else "",
+                )
+                if part
+            )
+            raise Conflict(f"{who} still sign in with domain '{domain}'; it stays with tenant '{name}'")
+        if domain_of(tenant.email_from_address or "") == domain:
+            raise Conflict(
+                f"tenant '{name}' sends its mail from {tenant.email_from_address}; choose another sender first "
+                f"(dialconf tenant set {name} --email-from ADDR)"
+            )
+        uow.session.delete(row)
+        uow.session.flush()
+        if tenant.domain == domain:
+            tenant.domain = next(d for d in held if d != domain)
+        audit(uow, actor, "tenant.remove_domain", name, tenant_id=tenant.id, before={"domain": domain})
         view = tenant_view(uow, tenant)
         uow.commit()
         return view
@@ -123,10 +283,26 @@ def update_settings(
         )
     if email_from_address is not None:
         email_from_address = validate_email(email_from_address, "sender address")
-    if email_from_name is not None and (not email_from_name.strip() or len(email_from_name) > 200):
-        raise InvalidSetting("sender name must be 1 to 200 characters")
+    if email_from_name is not None:
+        email_from_name = clean_name(email_from_name)
+        if not email_from_name or len(email_from_name) > 200:
+            raise InvalidSetting("sender name must be 1 to 200 characters")
     with uow:
         tenant = get_tenant(uow, name, actor, Permission.MANAGE_SETTINGS)
+        operator = actor.role is Role.OPERATOR
+        if id_quarantine_days is not None and id_quarantine_days < MIN_ADMIN_QUARANTINE_DAYS and not operator:
+            raise Forbidden(
+                f"only the operator of this dialconf installation may set the ID quarantine below "
+                f"{MIN_ADMIN_QUARANTINE_DAYS} days (an old invitation could reach someone else's meeting); "
+                "ask the operator"
+            )
+        if email_from_address is not None and not operator:
+            domains = domains_of(uow, tenant)
+            if domain_of(email_from_address) not in domains:
+                raise Forbidden(
+                    f"sender address '{email_from_address}' must be in one of tenant '{name}''s domains: "
+                    f"{', '.join(domains)}; only the operator may choose another"
+                )
         before = _settings_of(tenant)
         changes = {
             "auto_email": auto_email,

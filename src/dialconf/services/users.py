@@ -8,13 +8,14 @@ from dialconf.domain import numbers
 from dialconf.domain.ids import ConferenceId, parse_third_party_id
 from dialconf.domain.pins import generate_pin, hash_pin
 from dialconf.domain.roles import Actor, Permission
+from dialconf.domain.text import clean_name
 from dialconf.errors import AlreadyExists, InvalidConferenceId, InvalidInput, NotAllowedForProvider
 from dialconf.mail.compose import MailKind
 from dialconf.services import conference_ids
 from dialconf.services.common import audit, get_bridge, get_tenant, get_user, normalise_upn
 from dialconf.services.directory import number_on_bridge, pick_default_numbers, user_view, user_views
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
-from dialconf.services.tenants import validate_email
+from dialconf.services.tenants import domains_of, require_sign_in_domain, validate_email
 from dialconf.services.views import ActionResult, UserView
 from dialconf.store.models import Bridge, Tenant, User
 from dialconf.store.uow import UnitOfWork
@@ -31,7 +32,7 @@ def validate_upn(upn: str) -> str:
 
 
 def validate_name(name: str) -> str:
-    value = (name or "").strip()
+    value = clean_name(name or "")
     if not value or len(value) > 200:
         raise InvalidInput("display name must be 1 to 200 characters")
     return value
@@ -60,8 +61,13 @@ def enable_user(
     phone: str | None = None,
     send_email: bool | None = None,
     to: str | None = None,
+    allow_weak: bool = False,
 ) -> ActionResult:
-    """Enable a user for audio conferencing: numbers, a conference ID in static mode, a PIN, a welcome mail."""
+    """Enable a user for audio conferencing: numbers, a conference ID in static mode, a PIN, a welcome mail.
+
+    The sign-in name must end in one of the tenant's domains; a chosen conference ID must not be
+    trivially guessable unless `allow_weak`.
+    """
     upn = validate_upn(upn)
     email = validate_email(email)
     name = validate_name(name)
@@ -71,9 +77,13 @@ def enable_user(
     to = validate_email(to, "recipient address") if to else None
     with uow:
         t = get_tenant(uow, tenant, actor, Permission.MANAGE_USERS)
+        # before anything is looked up by name: a name outside the tenant's domains is refused in the
+        # same words whether or not another tenant holds it
+        require_sign_in_domain(upn, t, domains_of(uow, t))
         b = get_bridge(uow, t, bridge)
         user = uow.session.scalars(select(User).where(User.upn == upn)).one_or_none()
         if user is not None and user.tenant_id != t.id:
+            # only left by data from before domains (migration 0002): the name is in this tenant's domain
             raise AlreadyExists(f"sign-in name '{upn}' is already in use")
         if user is not None and user.enabled:
             raise AlreadyExists(f"user '{upn}' is already enabled for audio conferencing")
@@ -91,7 +101,7 @@ def enable_user(
         digits: str | None = None
         pin: str | None = None
         if provider == "builtin":
-            digits = _initial_conference_id(uow, t, b, user, conference_id)
+            digits = _initial_conference_id(uow, t, b, user, conference_id, allow_weak=allow_weak)
             pin = generate_pin(uow.rng, t.pin_length, phone_digits=numbers.digits_of(phone_e164 or ""))
             _store_pin(uow, user, pin)
         elif conference_id is not None:
@@ -123,7 +133,7 @@ def enable_user(
 
 
 def _initial_conference_id(
-    uow: UnitOfWork, tenant: Tenant, bridge: Bridge, user: User, chosen: str | None
+    uow: UnitOfWork, tenant: Tenant, bridge: Bridge, user: User, chosen: str | None, *, allow_weak: bool
 ) -> str | None:
     if tenant.conference_id_mode == "dynamic":
         if chosen is not None:
@@ -134,7 +144,7 @@ def _initial_conference_id(
         return None
     if chosen is not None:
         digits = ConferenceId.parse(chosen, length=bridge.id_length).digits
-        conference_ids.claim(uow, bridge, digits, owner_user_id=user.id)
+        conference_ids.claim(uow, bridge, digits, owner_user_id=user.id, allow_weak=allow_weak)
         return digits
     return conference_ids.allocate(uow, bridge, owner_user_id=user.id).digits
 

@@ -25,7 +25,8 @@ class View:
 @dataclass(frozen=True)
 class TenantView(View):
     name: str
-    domain: str | None
+    domain: str | None  # the primary domain, first of `domains`
+    domains: list[str]
     conference_id_mode: str
     auto_email: bool
     pin_length: int

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, ExceptionContext, make_url
+from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +27,7 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     given, url = url, normalise_url(url)
     if url.startswith("sqlite"):
+        _create_private(url)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
     else:
@@ -81,6 +83,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # what is deleted or overwritten (a PIN email's body) is zeroed, not left in free space
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -90,6 +94,39 @@ def _configure_sqlite(engine: Engine) -> None:
         # no lock at all under WAL, so it never waits behind a long import
         read_only = conn.get_execution_options().get("dialconf_read_only", False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _create_private(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only; its -wal and -shm files inherit the mode."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another process created it first, the same way
+    except OSError:
+        pass  # a missing folder and the like: connecting reports it
+
+
+def purge_erased(bind: Engine | Connection) -> None:
+    """After erasing data on SQLite, write the WAL into the database file and empty it, so no old copy stays.
+
+    With secure_delete the erased bytes are zeroed in the new page versions; the WAL still holds the
+    old versions until a checkpoint copies the new ones over and truncates it. The checkpoint waits
+    (up to the busy timeout) for readers of older versions; if they outlast it, it stays partial and
+    the next one, or the last connection to close, completes it.
+    """
+    engine = bind.engine
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cur.close()
+    finally:
+        raw.close()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

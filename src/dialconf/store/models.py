@@ -57,6 +57,8 @@ class Tenant(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # the primary domain: one of the tenant's rows in tenant_domains (the first added still held),
+    # or None while it holds none; new senders default to noreply@ it
     domain: Mapped[str | None] = mapped_column(String(255))
     conference_id_mode: Mapped[str] = mapped_column(String(10), default="dynamic")
     auto_email: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -65,6 +67,18 @@ class Tenant(Base):
     email_from_name: Mapped[str | None] = mapped_column(String(200))
     meeting_migration: Mapped[bool] = mapped_column(Boolean, default=True)
     id_quarantine_days: Mapped[int] = mapped_column(Integer, default=90)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TenantDomain(Base):
+    """A domain a tenant holds: its users sign in with names ending in it (as in Microsoft 365)."""
+
+    __tablename__ = "tenant_domains"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    # one tenant per domain: the constraint, not a check in a service, keeps two tenants from sharing one
+    domain: Mapped[str] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
