@@ -4,7 +4,9 @@
      ├── NotFound (404)           TenantNotFound, BridgeNotFound, UserNotFound, NumberNotFound, MailNotFound, AdminNotFound
      ├── Forbidden (403)          the actor's role or tenant does not allow the action
      ├── Conflict (409)           AlreadyExists, ConferenceIdTaken, ConferenceIdQuarantined, ConferenceIdSpaceExhausted
-     └── Invalid (422)            InvalidConferenceId, InvalidPhoneNumber, InvalidSetting, InvalidInput, NotAllowedForProvider
+     ├── Invalid (422)            InvalidConferenceId, InvalidPhoneNumber, InvalidSetting, InvalidInput, NotAllowedForProvider
+     ├── DatabaseUnavailable (503) the store cannot open or reach its database (raised by the store layer)
+     └── DatabaseBusy (503)        SQLite stayed locked by another writer past the busy timeout
 
 A surface maps these to its own language (HTTP status, CLI exit code 1 with one line on stderr);
 anything else that escapes a service is a bug.
@@ -110,3 +112,22 @@ class InvalidInput(Invalid):
 
 class NotAllowedForProvider(Invalid):
     pass
+
+
+class DatabaseUnavailable(DialconfError):
+    """The database cannot be opened or reached: nothing was done, and nothing in the input is wrong."""
+
+    status = 503
+
+
+class DatabaseBusy(DialconfError):
+    """The SQLite database stayed locked by another writer past the busy timeout: try again later.
+
+    Services let the driver's OperationalError through (the mail worker waits and retries on it);
+    an entry point turns it into this refusal with `store.db.refusal_for`.
+    """
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("the database is busy (another dialconf command is writing); try again")

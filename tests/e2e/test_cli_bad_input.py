@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import Cli
 from tests.e2e.conftest import (
     ADA,
     ADMIN,
@@ -383,6 +384,106 @@ def test_invalid_setting_or_value_is_refused(
     world: FrozenWorld, args: tuple[str, ...], words: tuple[str, ...]
 ) -> None:
     assert_refused(world, list(args), *words)
+
+
+# --- out-of-range numbers and unreachable databases -------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["show", "retry"])
+@pytest.mark.parametrize("mail_id", ["99999999999999999999", str(2**63), "0"])
+def test_a_mail_id_out_of_range_names_no_mail(world: FrozenWorld, command: str, mail_id: str) -> None:
+    # a number too large for the database's integers is no bug: it is simply not a mail
+    assert_refused(world, ["mail", command, mail_id], f"mail {mail_id} does not exist")
+
+
+def refused_alone(cli: Cli, *args: str) -> str:
+    """Exit 1 with one 'dialconf: ...' line on stderr and nothing on stdout (there is no database to compare)."""
+    result = cli(*args)
+    shown = f"dialconf {' '.join(args)} -> exit {result.code}\nstdout: {result.out}\nstderr: {result.err}"
+    assert result.code == 1, shown
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dialconf: "), shown
+    assert "internal error" not in result.err and result.out == "", shown
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", [("tenant", "list"), ("user", "show", ADA)])
+def test_a_database_in_a_folder_that_does_not_exist_is_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    path = tmp_path / "no" / "such" / "folder" / "dialconf.db"
+    cli = Cli(f"sqlite:///{path}", monkeypatch, capsys)
+    line = refused_alone(cli, *args)
+    assert line == f"dialconf: cannot open the database at {path}: folder does not exist"
+    assert not path.parent.exists()
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres", "postgresql+psycopg"])
+def test_an_unreachable_postgresql_server_is_refused_without_showing_the_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], scheme: str
+) -> None:
+    # port 1 on the loopback: nothing listens there, so the connection is refused at once
+    cli = Cli(f"{scheme}://dialer:s3cret-pw@127.0.0.1:1/dialconf?password=other-pw", monkeypatch, capsys)
+    line = refused_alone(cli, "tenant", "list")
+    assert line.startswith(
+        f"dialconf: cannot connect to the database at {scheme}://dialer@127.0.0.1:1/dialconf: "
+    )
+    assert "refused" in line.lower()
+    assert "s3cret-pw" not in line and "other-pw" not in line
+
+
+# --- CSV files that cannot be imported ----------------------------------------------------------
+
+
+def bad_csv(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        pytest.param(
+            "upn,email,name\nok@contoso.com,ok@contoso.com,Ok\nbig@contoso.com,big@contoso.com,"
+            + "x" * 140_000,
+            ("users.csv line 3: a field is longer than 131072 characters",),
+            id="field-over-128KiB",
+        ),
+        pytest.param(
+            'upn,email,name\nq@contoso.com,q@contoso.com,"' + "x" * 140_000 + '"\n',
+            ("users.csv line 2: a field is longer than 131072 characters",),
+            id="quoted-field-over-128KiB",
+        ),
+        pytest.param(
+            "upn,email,name,UPN\nok@contoso.com,ok@contoso.com,Ok,ok@contoso.com\n",
+            ("users.csv: column 'upn' appears twice",),
+            id="duplicate-column",
+        ),
+        pytest.param(
+            "upn,name\nok@contoso.com,Ok\n", ("users.csv: missing column(s): email",), id="missing-column"
+        ),
+        pytest.param(
+            "upn,email,name\nok@contoso.com,ok@contoso.com,Ok\x00\n",
+            ("users.csv line 2: contains a NUL character",),
+            id="nul-byte",
+        ),
+        pytest.param(
+            b"upn,email,name\nok@contoso.com,ok@contoso.com,Ren\xe9\n",
+            ("users.csv is not UTF-8 text",),
+            id="latin-1",
+        ),
+    ],
+)
+def test_a_csv_file_that_cannot_be_read_is_refused_with_one_line(
+    world: FrozenWorld, tmp_path: Path, content: str | bytes, words: tuple[str, ...]
+) -> None:
+    path = bad_csv(tmp_path, "users.csv", content)
+    for dry_run in ([], ["--dry-run"]):
+        assert_refused(world, ["user", "import", str(path), "--tenant", "contoso", *dry_run], *words)
 
 
 # --- usage errors --------------------------------------------------------------------------------

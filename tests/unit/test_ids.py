@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
+from collections import Counter
 from random import Random
 
 import pytest
@@ -238,6 +239,22 @@ def test_drawn_ids_spread_over_every_leading_digit() -> None:
     rng = Random(7)
     leading = {ids.draw(rng, 7)[0] for _ in range(2000)}
     assert leading == set("123456789")
+
+
+@pytest.mark.parametrize("length", [4, 7, 10])
+def test_ids_from_the_system_csprng_keep_every_rule_and_are_spread_evenly(length: int) -> None:
+    # the source a real unit of work uses; the bounds are over 6 standard deviations wide, so a
+    # fair generator fails them less than once in a billion runs, a biased or stuck one every time
+    drawn = [ids.draw(secrets.SystemRandom(), length) for _ in range(4500)]
+    assert all(len(d) == length and d[0] != "0" and ids.is_acceptable_generated(d) for d in drawn)
+    first = Counter(d[0] for d in drawn)
+    assert set(first) == set("123456789")
+    assert all(370 <= n <= 630 for n in first.values()), first  # 500 expected for each
+    last = Counter(d[-1] for d in drawn)
+    assert set(last) == set("0123456789")
+    assert all(325 <= n <= 575 for n in last.values()), last  # 450 expected for each
+    if length == 10:  # ~9 billion IDs: two equal draws out of 4,500 would mean a narrow source
+        assert len(set(drawn)) >= 4499
 
 
 def test_unit_of_work_draws_from_the_operating_system_csprng_by_default() -> None:

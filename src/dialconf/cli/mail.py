@@ -8,7 +8,7 @@ from dialconf.cli.common import JSON, runtime
 from dialconf.cli.output import emit_json, say, show_record, show_table
 from dialconf.cli.worker import BATCH, FIRST_RETRY, LEASE, MAX_ATTEMPTS, make_policy, require_smtp
 from dialconf.domain.roles import Permission
-from dialconf.errors import InvalidInput
+from dialconf.errors import InvalidInput, MailNotFound
 from dialconf.mail.worker import summary
 from dialconf.services import delivery, outbox
 
@@ -16,6 +16,14 @@ NAME = "mail"
 HELP = "The outbox: emails queued, sent and failed."
 app = typer.Typer(no_args_is_help=True)
 STATUSES = ("queued", "sending", "sent", "failed")
+# mail IDs are positive 64-bit integers; a larger number names no mail (and would overflow the driver)
+MAX_MAIL_ID = 2**63 - 1
+
+
+def _existing_mail_id(mail_id: int) -> int:
+    if not 0 < mail_id <= MAX_MAIL_ID:
+        raise MailNotFound(mail_id)
+    return mail_id
 
 
 @app.command("list")
@@ -66,7 +74,7 @@ def list_(
 def show(ctx: typer.Context, mail_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
     """Show one email with its text; a PIN in it is masked (only its recipient ever sees it)."""
     rt = runtime(ctx)
-    view = outbox.show_mail(rt.uow(), mail_id=mail_id, actor=rt.actor)
+    view = outbox.show_mail(rt.uow(), actor=rt.actor, mail_id=_existing_mail_id(mail_id))
     if as_json:
         data = view.to_dict()
         emit_json(data)
@@ -122,7 +130,7 @@ def send_pending(
 def retry(ctx: typer.Context, mail_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
     """Queue a failed email again; the next delivery pass sends it. A failed PIN email was erased: reset the PIN."""
     rt = runtime(ctx)
-    view = delivery.retry_mail(rt.uow(), mail_id=mail_id, actor=rt.actor)
+    view = delivery.retry_mail(rt.uow(), actor=rt.actor, mail_id=_existing_mail_id(mail_id))
     if as_json:
         emit_json(view.to_dict())
     else:

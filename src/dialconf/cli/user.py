@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import typer
 
@@ -307,26 +310,21 @@ def import_(
     as_json: bool = JSON,
 ) -> None:
     """Enable users from a CSV file: all rows or none; every bad row is reported with its line number."""
-    try:
-        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {file}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{file} is not UTF-8 text") from exc
     rt = runtime(ctx)
-    rows = importing.read_csv(text)
-    with progress_bar("importing", not as_json and not dry_run) as progress:
-        report = importing.import_users(
-            rt.uow(),
-            tenant=tenant,
-            rows=rows,
-            actor=rt.actor,
-            dry_run=dry_run,
-            bridge=bridge,
-            send_email=send_email,
-            progress=progress,
-            allow_weak=allow_weak,
-        )
+    with _csv_lines(file) as lines:
+        rows = importing.read_csv(lines, name=str(file) if str(file) != "-" else "stdin")
+        with progress_bar("importing", not as_json and not dry_run) as progress:
+            report = importing.import_users(
+                rt.uow(),
+                tenant=tenant,
+                rows=rows,
+                actor=rt.actor,
+                dry_run=dry_run,
+                bridge=bridge,
+                send_email=send_email,
+                progress=progress,
+                allow_weak=allow_weak,
+            )
     if as_json:
         emit_json(report)
     elif dry_run:
@@ -335,19 +333,58 @@ def import_(
         say(f"imported {report.imported} users into {report.tenant}; {report.emails_queued} emails queued")
 
 
+@contextmanager
+def _csv_lines(file: Path) -> Iterator[Iterator[str]]:
+    """The lines of the file (or stdin for '-'), read as the import consumes them."""
+    if str(file) == "-":
+        yield _decoded(sys.stdin, "stdin")
+        return
+    try:
+        # newline="": the CSV reader itself handles line ends, also inside quoted fields
+        handle = file.open(encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror}") from exc
+    with handle:
+        yield _decoded(handle, str(file))
+
+
+def _decoded(handle: TextIO, name: str) -> Iterator[str]:
+    try:
+        yield from handle
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{name} is not UTF-8 text") from exc
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {name}: {exc.strerror}") from exc
+
+
+def _write_private(file: Path, text: str) -> None:
+    """Write `text` to `file`, readable by its owner only (mode 600): an export lists people and emails."""
+    try:
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {file}: {exc.strerror}") from exc
+    # the mode given to open applies only to a new file: an existing one is narrowed as well
+    os.fchmod(fd, 0o600)
+    with open(fd, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
+
+
 @app.command("export")
 def export(
     ctx: typer.Context,
     tenant: str = TENANT,
     file: Path | None = typer.Argument(None, metavar="[FILE.csv]", help="Write here (default: stdout)."),
 ) -> None:
-    """Export a tenant's users as CSV (the import format)."""
+    """Export a tenant's users as CSV (the import format); a file is readable by its owner only.
+
+    Cells a spreadsheet would run (=, +, -, @, tab, CR; E.164 numbers too) get a leading ' that import drops.
+    """
     rt = runtime(ctx)
     text = importing.export_users(rt.uow(), tenant=tenant, actor=rt.actor)
     if file is None:
         sys.stdout.write(text)
     else:
-        file.write_text(text, encoding="utf-8")
+        _write_private(file, text)
         print(f"wrote {text.count(chr(10)) - 1} users to {file}", file=sys.stderr)
 
 

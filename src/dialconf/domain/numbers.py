@@ -10,6 +10,14 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from dialconf.errors import InvalidPhoneNumber
 
 _TOLL_FREE_TYPES = {PhoneNumberType.TOLL_FREE}
+INTERNATIONAL_FORM = "write it in international form, such as +14255550100"
+_ParseError = phonenumbers.NumberParseException
+# what dialconf says for each of the library's parse failures: its own messages are for programmers
+_PARSE_PROBLEMS = {
+    _ParseError.TOO_SHORT_AFTER_IDD: "it is too short",
+    _ParseError.TOO_SHORT_NSN: "it is too short",
+    _ParseError.TOO_LONG: "it is too long",
+}
 
 
 def parse_e164(text: str, *, region: str | None = None) -> str:
@@ -19,11 +27,21 @@ def parse_e164(text: str, *, region: str | None = None) -> str:
         raise InvalidPhoneNumber("phone number is empty")
     try:
         parsed = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumber(f"'{text}' is not a phone number ({exc._msg})") from exc
+    except _ParseError as exc:
+        raise InvalidPhoneNumber(f"'{raw}' is not a phone number: {_problem(raw, exc)}") from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhoneNumber(f"'{text}' is not a valid phone number")
+        raise InvalidPhoneNumber(
+            f"'{raw}' is not a valid phone number: check the country code and the number of digits"
+        )
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+
+
+def _problem(raw: str, exc: phonenumbers.NumberParseException) -> str:
+    if exc.error_type == _ParseError.INVALID_COUNTRY_CODE:
+        if raw.startswith("+"):
+            return f"it does not start with a known country calling code; {INTERNATIONAL_FORM}"
+        return INTERNATIONAL_FORM  # no region to read a national number in
+    return _PARSE_PROBLEMS.get(exc.error_type, INTERNATIONAL_FORM)
 
 
 # cached: every email of a bulk import or reset prints the same few service numbers

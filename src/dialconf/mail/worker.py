@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import OperationalError
 
+from dialconf.errors import DatabaseUnavailable
 from dialconf.mail.smtp import MailTransport
 from dialconf.services.delivery import DeliveryPolicy, PassResult, deliver_due
 from dialconf.store.uow import UnitOfWork
@@ -60,10 +61,12 @@ class DeliveryWorker:
             while not stop.is_set():
                 try:
                     result = deliver_due(self._uow, self._transport, policy=self._policy, stop=stop.is_set)
-                except OperationalError as exc:
-                    # the database went away; what was claimed comes back when its lease runs out
+                except (OperationalError, DatabaseUnavailable) as exc:
+                    # the database went away (or cannot be reconnected to: DatabaseUnavailable); what was
+                    # claimed comes back when its lease runs out
                     outages += 1
-                    self._report(f"database unavailable: {str(exc.orig).strip().splitlines()[0]}")
+                    reason = exc.message if isinstance(exc, DatabaseUnavailable) else str(exc.orig)
+                    self._report(f"database unavailable: {reason.strip().splitlines()[0]}")
                     stop.wait(self._outage_wait(outages))
                     continue
                 self._add(result)

@@ -11,7 +11,7 @@ number of round trips stays constant even when 99% of the space is in use.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -34,7 +34,7 @@ class Allocation:
     rounds: int
 
 
-def _lock_bridge(uow: UnitOfWork, bridge: Bridge) -> int:
+def lock_bridge(uow: UnitOfWork, bridge: Bridge) -> int:
     """Lock the bridge row for this transaction and return its current count of IDs in use."""
     return _lock_bridge_id(uow, bridge.id)
 
@@ -59,7 +59,7 @@ def allocate(
 ) -> Allocation:
     """Hand out a fresh random ID on `bridge`, or raise ConferenceIdSpaceExhausted."""
     now = uow.now()
-    in_use = _lock_bridge(uow, bridge)
+    in_use = lock_bridge(uow, bridge)
     space = ids.usable_space(bridge.id_length)
     for round_no in range(1, MAX_ROUNDS + 1):
         occupancy = min(in_use / space, 0.9999)
@@ -94,7 +94,7 @@ def allocate_many(
     if not owners:
         return {}
     now = uow.now()
-    in_use = _lock_bridge(uow, bridge)
+    in_use = lock_bridge(uow, bridge)
     space = ids.usable_space(bridge.id_length)
     picked: dict[str, _Taken | None] = {}  # digits -> the expired row to reuse, or None
     for _ in range(MAX_ROUNDS):
@@ -160,7 +160,7 @@ def claim(
     (unless `allow_weak`), or raise."""
     ids.check_chosen(digits, allow_weak=allow_weak)
     now = uow.now()
-    _lock_bridge(uow, bridge)
+    lock_bridge(uow, bridge)
     row = uow.session.scalars(
         select(ConferenceIdRow).where(
             ConferenceIdRow.bridge_id == bridge.id, ConferenceIdRow.digits == digits
@@ -176,6 +176,69 @@ def claim(
         until = row.quarantine_until.date().isoformat() if row.quarantine_until else "later"
         raise ConferenceIdQuarantined(digits, until)
     _reuse(uow, row, owner_user_id, kind, chosen=True, now=now)
+
+
+def claim_many(uow: UnitOfWork, bridge: Bridge, chosen: Mapping[int, str], *, kind: str = "static") -> None:
+    """claim() for a chunk of a bulk job: give each owner (user id) its chosen ID, or raise for the first that is not free.
+
+    An ID whose quarantine is over has a row still: that row is made live again for its new owner,
+    as claim() does, instead of a second row that the unique (bridge, digits) constraint would refuse.
+    """
+    if not chosen:
+        return
+    now = uow.now()
+    lock_bridge(uow, bridge)
+    owner_of = {digits: owner for owner, digits in chosen.items()}
+    wanted = list(owner_of)
+    taken: dict[str, _Taken] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        taken.update(_existing(uow, bridge, wanted[start : start + _IN_CHUNK]))
+    for digits in wanted:
+        row = taken.get(digits)
+        if row is None:
+            continue
+        if row.state == "live":
+            raise ConferenceIdTaken(digits)
+        if not _quarantine_over(row, now):
+            until = row.quarantine_until.date().isoformat() if row.quarantine_until else "later"
+            raise ConferenceIdQuarantined(digits, until)
+    fresh = [digits for digits in wanted if digits not in taken]
+    insert_rows(
+        uow,
+        ConferenceIdRow,
+        [
+            {
+                "bridge_id": bridge.id,
+                "digits": digits,
+                "state": "live",
+                "kind": kind,
+                "chosen": True,
+                "owner_user_id": owner_of[digits],
+                "created_at": now,
+                "released_at": None,
+                "quarantine_until": None,
+            }
+            for digits in fresh
+        ],
+    )
+    reused = [
+        {
+            "id": row.id,
+            "state": "live",
+            "kind": kind,
+            "chosen": True,
+            "owner_user_id": owner_of[digits],
+            "created_at": now,
+            "released_at": None,
+            "quarantine_until": None,
+        }
+        for digits, row in taken.items()
+    ]
+    if reused:
+        # an UPDATE by primary key for each row, in one executemany; the row still counts as in use
+        uow.session.execute(update(ConferenceIdRow), reused)
+    if fresh:
+        _bump(uow, bridge, len(fresh))
 
 
 def release(uow: UnitOfWork, row: ConferenceIdRow, *, quarantine_days: int) -> None:

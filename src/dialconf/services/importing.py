@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, cast
@@ -15,8 +15,9 @@ from dialconf.domain import ids, numbers
 from dialconf.domain.ids import ConferenceId, parse_third_party_id
 from dialconf.domain.pins import generate_pin, hash_pin
 from dialconf.domain.roles import Actor, Permission
-from dialconf.errors import ConferenceIdSpaceExhausted, DialconfError, Invalid
+from dialconf.errors import ConferenceIdSpaceExhausted, DialconfError, Invalid, InvalidInput
 from dialconf.mail.compose import MailKind
+from dialconf.services import conference_ids
 from dialconf.services.bulk import MailBuilder, insert_rows
 from dialconf.services.common import audit_values, get_bridge, get_tenant
 from dialconf.services.directory import pick_default_numbers, user_views
@@ -65,33 +66,96 @@ class ImportReport:
         }
 
 
-def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a user CSV with their line numbers; raises ImportRejected on a bad header."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+Rows = Iterable[tuple[int, dict[str, str]]]
+# a spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"): the
+# export puts a quote before it, which spreadsheets hide, and the import takes that quote off again
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def read_csv(source: str | Iterable[str], *, name: str = "users.csv") -> Rows:
+    """The rows of a user CSV with their line numbers, read as they are consumed, never all at once.
+
+    `source` is the text, or its lines (an open file); `name` names it in messages. A bad header is
+    refused here (InvalidInput); a line the CSV reader cannot read is refused as the rows are read.
+    """
+    lines = io.StringIO(source) if isinstance(source, str) else iter(source)
+    reader = csv.reader(_without_bom(lines))
+    try:
+        first = next(reader, [])
+    except csv.Error as exc:
+        raise _unreadable(name, reader.line_num, exc) from exc
+    header = [h.strip().lower() for h in first]
+    _check_header(header, name)
+    return _records(reader, header, name)
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    it = iter(lines)
+    for first in it:
+        yield first.removeprefix("\ufeff")
+        break
+    yield from it
+
+
+def _check_header(header: list[str], name: str) -> None:
+    twice = [c for i, c in enumerate(header) if c in header[:i]]
+    if twice:
+        raise InvalidInput(f"{name}: column '{twice[0]}' appears twice")
     missing = [c for c in REQUIRED if c not in header]
     unknown = [h for h in header if h not in COLUMNS]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append("missing column(s): " + ", ".join(missing))
-        if unknown:
-            parts.append("unknown column(s): " + ", ".join(unknown) + f" (known: {', '.join(COLUMNS)})")
-        raise ImportRejected([(1, "; ".join(parts))])
-    reader.fieldnames = header
-    rows = []
-    for record in reader:
-        if None in record:
-            rows.append((reader.line_num, {"__error__": "more values than columns"}))
+    parts = []
+    if missing:
+        parts.append("missing column(s): " + ", ".join(missing))
+    if unknown:
+        parts.append("unknown column(s): " + ", ".join(unknown) + f" (known: {', '.join(COLUMNS)})")
+    if parts:
+        raise InvalidInput(f"{name}: " + "; ".join(parts))
+
+
+def _records(reader: Any, header: list[str], name: str) -> Iterator[tuple[int, dict[str, str]]]:
+    width = len(header)
+    while True:
+        try:
+            record = next(reader, None)
+        except csv.Error as exc:
+            raise _unreadable(name, reader.line_num, exc) from exc
+        if record is None:
+            return
+        line = reader.line_num
+        if any("\x00" in value for value in record):
+            # a NUL is no text: PostgreSQL refuses it in a text column, SQLite would keep it
+            raise InvalidInput(f"{name} line {line}: contains a NUL character")
+        if len(record) > width:
+            yield line, {"__error__": "more values than columns"}
             continue
-        values = {k: (v or "").strip() for k, v in record.items()}
+        values = {column: _unquoted(value.strip()) for column, value in zip(header, record, strict=False)}
         if not any(values.values()):
             continue
-        rows.append((reader.line_num, values))
-    return rows
+        yield line, values
 
 
-@dataclass
+def _unreadable(name: str, line: int, exc: csv.Error) -> InvalidInput:
+    if "field larger than field limit" in str(exc):
+        return InvalidInput(f"{name} line {line}: a field is longer than {csv.field_size_limit()} characters")
+    return InvalidInput(f"{name} line {line}: not readable as CSV ({exc})")
+
+
+def _unquoted(value: str) -> str:
+    """Take off the quote the export puts before a formula character (see FORMULA_STARTS)."""
+    return value[1:] if value.startswith("'") and _formula_behind_quotes(value) else value
+
+
+def _neutralised(value: str) -> str:
+    """Put a quote before a cell a spreadsheet would run; _unquoted gives back exactly `value`."""
+    # a value that starts with quotes and then a formula character gets one more, which import takes off
+    return "'" + value if _formula_behind_quotes(value) else value
+
+
+def _formula_behind_quotes(value: str) -> bool:
+    return value.lstrip("'").startswith(FORMULA_STARTS)
+
+
+@dataclass(slots=True)
 class _Row:
     line: int
     upn: str
@@ -108,7 +172,7 @@ def import_users(
     uow: UnitOfWork,
     *,
     tenant: str,
-    rows: list[tuple[int, dict[str, str]]],
+    rows: Rows,
     actor: Actor,
     dry_run: bool = False,
     bridge: str | None = None,
@@ -119,12 +183,15 @@ def import_users(
     """Enable every user of the file in one transaction, or none of them.
 
     Every sign-in name must end in one of the tenant's domains; chosen conference IDs must not be
-    trivially guessable unless `allow_weak` (for the whole file).
+    trivially guessable unless `allow_weak` (for the whole file). `rows` (from read_csv) are read
+    once, as they come: every row is checked before anything is written, and only the checked rows
+    are kept, not the file.
     """
     with uow:
         t = get_tenant(uow, tenant, actor, Permission.MANAGE_USERS)
         b = get_bridge(uow, t, bridge)
-        good, problems = _validate(uow, t, b, rows, allow_weak=allow_weak)
+        count = _Counted(rows)
+        good, problems = _validate(uow, t, b, count, allow_weak=allow_weak)
         if problems:
             raise ImportRejected(problems)
         queued = 0
@@ -133,18 +200,31 @@ def import_users(
             uow.commit()
         return ImportReport(
             tenant=t.name,
-            rows=len(rows),
+            rows=count.n,
             imported=0 if dry_run else len(good),
             dry_run=dry_run,
             emails_queued=queued,
         )
 
 
+class _Counted:
+    """The rows, counting them as they go by."""
+
+    def __init__(self, rows: Rows) -> None:
+        self._rows = rows
+        self.n = 0
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        for row in self._rows:
+            self.n += 1
+            yield row
+
+
 def _validate(
     uow: UnitOfWork,
     tenant: Tenant,
     bridge: Bridge,
-    rows: list[tuple[int, dict[str, str]]],
+    rows: Iterable[tuple[int, dict[str, str]]],
     *,
     allow_weak: bool = False,
 ) -> tuple[list[_Row], list[tuple[int, str]]]:
@@ -288,7 +368,9 @@ def _insert_all(
     builtin_rows = [r for r in rows if r.provider == "builtin"]
     chosen_ids = {r.conference_id for r in builtin_rows if r.conference_id}
     wanted = sum(1 for r in builtin_rows if r.conference_id is None)
-    generated = _draw_ids(uow, bridge, wanted, exclude=chosen_ids) if static else []
+    # the bridge is locked before the first write: what _validate saw of its IDs may have changed since
+    in_use = conference_ids.lock_bridge(uow, bridge) if static else 0
+    generated = _draw_ids(uow, bridge, wanted, exclude=chosen_ids, in_use=in_use) if static else []
     email_on = wants_email(tenant, send_email)
     mailer = MailBuilder(uow, tenant, MailKind.WELCOME)
     queued = 0
@@ -338,23 +420,28 @@ def _insert_all(
         id_rows = []
         digits_by_upn: dict[str, str] = {}
         if static:
+            chosen: dict[int, str] = {}
             for r in chunk:
                 if r.provider != "builtin":
                     continue
-                digits = r.conference_id or generated.pop()
-                digits_by_upn[r.upn] = digits
+                if r.conference_id:
+                    digits_by_upn[r.upn] = chosen[ids_by_upn[r.upn]] = r.conference_id
+                    continue
+                digits = digits_by_upn[r.upn] = generated.pop()
                 id_rows.append(
                     {
                         "bridge_id": bridge.id,
                         "digits": digits,
                         "state": "live",
                         "kind": "static",
-                        "chosen": r.conference_id is not None,
+                        "chosen": False,
                         "owner_user_id": ids_by_upn[r.upn],
                         "created_at": now,
                     }
                 )
             insert_rows(uow, ConferenceIdRow, id_rows)
+            # a chosen ID may be one whose quarantine is over: claim_many makes its old row live again
+            conference_ids.claim_many(uow, bridge, chosen)
         # the users as inserted, not read back: mail_info reads only what user_dicts hold and the
         # third-party details, which an import leaves NULL
         mails, audits = [], []
@@ -388,22 +475,20 @@ def _insert_all(
         done += len(chunk)
         if progress:
             progress(done, total)
-    if static:
-        used = sum(1 for r in builtin_rows)
+    if static and wanted:
+        # claim_many counted the chosen IDs it added; the generated ones are counted here at once
         session.execute(
-            update(Bridge).where(Bridge.id == bridge.id).values(ids_in_use=Bridge.ids_in_use + used)
+            update(Bridge).where(Bridge.id == bridge.id).values(ids_in_use=Bridge.ids_in_use + wanted)
         )
     return queued
 
 
-def _draw_ids(uow: UnitOfWork, bridge: Bridge, count: int, *, exclude: set[str]) -> list[str]:
-    """Draw `count` free random IDs for a bulk import, checking the database in large batches."""
+def _draw_ids(uow: UnitOfWork, bridge: Bridge, count: int, *, exclude: set[str], in_use: int) -> list[str]:
+    """Draw `count` free random IDs for a bulk import (bridge locked), checking the database in large batches."""
     if count == 0:
         return []
     session = uow.session
-    session.scalar(select(Bridge.ids_in_use).where(Bridge.id == bridge.id).with_for_update())
     space = ids.usable_space(bridge.id_length)
-    in_use = bridge.ids_in_use
     if in_use + count + len(exclude) > space:
         raise ConferenceIdSpaceExhausted(bridge.name, bridge.id_length)
     chosen: dict[str, None] = {}
@@ -432,7 +517,7 @@ def _draw_ids(uow: UnitOfWork, bridge: Bridge, count: int, *, exclude: set[str])
 
 
 def export_users(uow: UnitOfWork, *, tenant: str, actor: Actor) -> str:
-    """All users of a tenant as CSV, in the import format."""
+    """All users of a tenant as CSV, in the import format, safe to open in a spreadsheet (FORMULA_STARTS)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -452,17 +537,16 @@ def export_users(uow: UnitOfWork, *, tenant: str, actor: Actor) -> str:
                 break
             last_id = users[-1].id
             for v in user_views(uow, users):
-                writer.writerow(
-                    [
-                        v.upn,
-                        v.email,
-                        v.display_name,
-                        v.country or "",
-                        v.provider,
-                        v.toll_number or "",
-                        v.toll_free_number or "",
-                        v.conference_id or "",
-                    ]
-                )
+                cells = [
+                    v.upn,
+                    v.email,
+                    v.display_name,
+                    v.country or "",
+                    v.provider,
+                    v.toll_number or "",
+                    v.toll_free_number or "",
+                    v.conference_id or "",
+                ]
+                writer.writerow([_neutralised(cell) for cell in cells])
             uow.session.expunge_all()
     return out.getvalue()

@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialconf.errors import DialconfError
+from dialconf.errors import DatabaseBusy, DatabaseUnavailable, DialconfError
 
 # how long a SQLite writer waits for another one to finish before it gives up
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-
-
-class DatabaseBusy(DialconfError):
-    """The SQLite database stayed locked by another writer past the busy timeout: try again later.
-
-    Services let the driver's OperationalError through (the mail worker waits and retries on it);
-    an entry point turns it into this refusal with `refusal_for`.
-    """
-
-    status = 503
-
-    def __init__(self) -> None:
-        super().__init__("the database is busy (another dialconf command is writing); try again")
 
 
 def refusal_for(exc: BaseException) -> DialconfError | None:
@@ -52,13 +40,52 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs: Any) -> Engine:
-    url = normalise_url(url)
+    given, url = url, normalise_url(url)
     if url.startswith("sqlite"):
         _create_private(url)
         engine = create_engine(url, connect_args={"timeout": sqlite_busy_timeout_ms / 1000}, **kwargs)
         _configure_sqlite(engine, sqlite_busy_timeout_ms)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _explain_connect_failures(engine, given)
+    return engine
+
+
+def _explain_connect_failures(engine: Engine, given_url: str) -> None:
+    """A database that cannot be opened or reached is an expected failure (DatabaseUnavailable), not a bug."""
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        # only a failed connect: an error on an open connection (a lock, a constraint) is another matter,
+        # and a failed pre-ping is retried by the pool on a new connection
+        if context.connection is not None or context.is_pre_ping:
+            return
+        reason = _first_line(context.original_exception)
+        if engine.dialect.name == "sqlite":
+            path = engine.url.database or ""
+            if path and path != ":memory:" and not Path(path).parent.is_dir():
+                reason = "folder does not exist"
+            elif "unable to open database file" not in reason:
+                return  # e.g. a lock while setting the journal mode: not this case
+            raise DatabaseUnavailable(f"cannot open the database at {path}: {reason}")
+        raise DatabaseUnavailable(f"cannot connect to the database at {shown_url(given_url)}: {reason}")
+
+
+def shown_url(url: str) -> str:
+    """The URL without its password or query (which may carry one): safe to print and log."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "(unparsable URL)"
+    # _replace, not set(): set() takes a None password to mean "leave it as it is"
+    bare = parsed.difference_update_query(list(parsed.query))._replace(password=None)
+    return bare.render_as_string(hide_password=False)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text.removeprefix("connection failed: ")
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
