@@ -44,7 +44,7 @@ def ids_in_use(uow: UnitOfWork) -> int:
 
 
 def owner_reached(uow: UnitOfWork) -> str | None:
-    result = dialin.lookup(uow, number=SEATTLE, digits=CHOSEN, caller="+12065550123")
+    result = dialin.lookup(uow, number=SEATTLE, digits=CHOSEN, caller="+12065550123", actor=OPERATOR)
     return result.upn if result.result == "join" else None
 
 
