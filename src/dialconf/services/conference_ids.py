@@ -122,17 +122,7 @@ def allocate_many(
             uow,
             ConferenceIdRow,
             [
-                {
-                    "bridge_id": bridge.id,
-                    "digits": digits,
-                    "state": "live",
-                    "kind": kind,
-                    "chosen": False,
-                    "owner_user_id": owner,
-                    "created_at": now,
-                    "released_at": None,
-                    "quarantine_until": None,
-                }
+                {"bridge_id": bridge.id, "digits": digits, **_live(owner, kind, chosen=False, now=now)}
                 for owner, digits in fresh
             ],
         )
@@ -207,32 +197,12 @@ def claim_many(uow: UnitOfWork, bridge: Bridge, chosen: Mapping[int, str], *, ki
         uow,
         ConferenceIdRow,
         [
-            {
-                "bridge_id": bridge.id,
-                "digits": digits,
-                "state": "live",
-                "kind": kind,
-                "chosen": True,
-                "owner_user_id": owner_of[digits],
-                "created_at": now,
-                "released_at": None,
-                "quarantine_until": None,
-            }
+            {"bridge_id": bridge.id, "digits": digits, **_live(owner_of[digits], kind, chosen=True, now=now)}
             for digits in fresh
         ],
     )
     reused = [
-        {
-            "id": row.id,
-            "state": "live",
-            "kind": kind,
-            "chosen": True,
-            "owner_user_id": owner_of[digits],
-            "created_at": now,
-            "released_at": None,
-            "quarantine_until": None,
-        }
-        for digits, row in taken.items()
+        {"id": row.id, **_live(owner_of[digits], kind, chosen=True, now=now)} for digits, row in taken.items()
     ]
     if reused:
         # an UPDATE by primary key for each row, in one executemany; the row still counts as in use
@@ -382,28 +352,31 @@ def _quarantine_over(row: ConferenceIdRow | _Taken, now: datetime) -> bool:
     return row.state == "quarantined" and row.quarantine_until is not None and row.quarantine_until <= now
 
 
+def _live(owner: int | None, kind: str, *, chosen: bool, now: datetime) -> dict[str, object]:
+    """The column values of an ID handed to `owner` now: a new row, or a row whose quarantine is over."""
+    return {
+        "state": "live",
+        "kind": kind,
+        "chosen": chosen,
+        "owner_user_id": owner,
+        "created_at": now,
+        "released_at": None,
+        "quarantine_until": None,
+    }
+
+
 def _insert(
     uow: UnitOfWork, bridge: Bridge, digits: str, owner: int | None, kind: str, *, chosen: bool, now: datetime
 ) -> None:
-    uow.session.add(
-        ConferenceIdRow(
-            bridge_id=bridge.id,
-            digits=digits,
-            state="live",
-            kind=kind,
-            chosen=chosen,
-            owner_user_id=owner,
-            created_at=now,
-        )
-    )
+    uow.session.add(ConferenceIdRow(bridge_id=bridge.id, digits=digits, **_live(owner, kind, chosen=chosen, now=now)))
     uow.session.flush()
 
 
 def _reuse(
     uow: UnitOfWork, row: ConferenceIdRow, owner: int | None, kind: str, *, chosen: bool, now: datetime
 ) -> None:
-    row.state, row.kind, row.chosen, row.owner_user_id = "live", kind, chosen, owner
-    row.created_at, row.released_at, row.quarantine_until = now, None, None
+    for column, value in _live(owner, kind, chosen=chosen, now=now).items():
+        setattr(row, column, value)
     uow.session.flush()
 
 
