@@ -145,3 +145,8 @@ def seed_tenant(cli: Cli, *, name: str = "contoso", mode: str = "static") -> Non
     cli.ok("number", "add", name, "+18005550199", "--toll-free")
     if mode == "static":
         cli.ok("tenant", "set-id-mode", name, "static")
+
+
+ENABLE_ADA = (
+    "user", "enable", "ada@contoso.com", "--tenant", "contoso", "--email", "ada@contoso.com", "--name", "Ada",
+)  # fmt: skip

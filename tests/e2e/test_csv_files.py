@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dialconf.services import importing
-from tests.conftest import Cli, make_uow, seed_tenant
+from tests.conftest import ENABLE_ADA, Cli, make_uow, seed_tenant
 from tests.integration.builders import OPERATOR, make_tenant
 
 HEADER = "upn,email,name,country,provider,toll_number,toll_free_number,conference_id"
@@ -97,17 +97,7 @@ def test_an_export_file_is_readable_by_its_owner_only_even_if_it_existed(
     sqlite_cli: Cli, tmp_path: Path
 ) -> None:
     seed_tenant(sqlite_cli)
-    sqlite_cli.ok(
-        "user",
-        "enable",
-        "ada@contoso.com",
-        "--tenant",
-        "contoso",
-        "--email",
-        "ada@contoso.com",
-        "--name",
-        "Ada",
-    )
+    sqlite_cli.ok(*ENABLE_ADA)
     new_file, old_file = tmp_path / "new.csv", tmp_path / "old.csv"
     old_file.write_text("something longer than the export will be, so truncation shows\n" * 100)
     old_file.chmod(0o644)

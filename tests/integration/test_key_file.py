@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dialconf.config import SECRET_FILE_NAME, ConfigError, Settings, load_or_create_key
-from tests.conftest import Cli
+from tests.conftest import ENABLE_ADA, Cli
 
 PROCESSES = 6
 ROUNDS = 15
@@ -61,17 +61,7 @@ def test_a_short_secret_key_variable_is_refused_with_exit_1(
     sqlite_cli.ok("tenant", "create", "contoso", "--domain", "contoso.com")
     sqlite_cli.ok("bridge", "create", "contoso", "main")
     monkeypatch.setenv("DIALCONF_SECRET_KEY", "too-short-0123456789")
-    result = sqlite_cli(
-        "user",
-        "enable",
-        "ada@contoso.com",
-        "--tenant",
-        "contoso",
-        "--email",
-        "ada@contoso.com",
-        "--name",
-        "Ada",
-    )
+    result = sqlite_cli(*ENABLE_ADA)
     assert result.code == 1
     assert result.err.startswith("dialconf: DIALCONF_SECRET_KEY has 20 characters; it must have at least 32")
     assert len(result.err.strip().splitlines()) == 1

@@ -13,22 +13,12 @@ from sqlalchemy import text
 
 from dialconf.domain.roles import Actor
 from dialconf.services import tenants, users
-from tests.conftest import Cli, make_uow, seed_tenant
+from tests.conftest import ENABLE_ADA, Cli, make_uow, seed_tenant
 
 
 def test_reads_go_on_while_another_transaction_holds_the_write_lock(sqlite_cli: Cli) -> None:
     seed_tenant(sqlite_cli)
-    sqlite_cli.ok(
-        "user",
-        "enable",
-        "ada@contoso.com",
-        "--tenant",
-        "contoso",
-        "--email",
-        "ada@contoso.com",
-        "--name",
-        "Ada",
-    )
+    sqlite_cli.ok(*ENABLE_ADA)
     writer = make_uow(sqlite_cli.url)
     with writer:
         # a long import in another process looks like this: BEGIN IMMEDIATE, then writes
@@ -55,17 +45,7 @@ BUSY = "dialconf: the database is busy (another dialconf command is writing); tr
 
 def _enable_ada(cli: Cli) -> str:
     seed_tenant(cli)
-    enabled = cli.ok(
-        "user",
-        "enable",
-        "ada@contoso.com",
-        "--tenant",
-        "contoso",
-        "--email",
-        "ada@contoso.com",
-        "--name",
-        "Ada",
-    )
+    enabled = cli.ok(*ENABLE_ADA)
     return str(enabled["conference_id"])
 
 
