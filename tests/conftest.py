@@ -17,6 +17,7 @@ from dialconf.store.db import make_engine, make_session_factory
 from dialconf.store.migrate import upgrade
 from dialconf.store.uow import UnitOfWork
 from tests.support import postgres
+from tests.support.smtp import SmtpServer, smtp_server
 
 TEST_KEY = "test-secret-key-0123456789abcdef"
 
@@ -150,3 +151,12 @@ def seed_tenant(cli: Cli, *, name: str = "contoso", mode: str = "static") -> Non
 ENABLE_ADA = (
     "user", "enable", "ada@contoso.com", "--tenant", "contoso", "--email", "ada@contoso.com", "--name", "Ada",
 )  # fmt: skip
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1, with the DIALCONF_SMTP_* variables pointing at it."""
+    with smtp_server() as server:
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        yield server

@@ -4,7 +4,6 @@ fails for good is erased like a delivered one (the admin resets the PIN again)."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,7 +11,7 @@ from dialconf.mail.compose import PIN_MASK
 from dialconf.services.outbox import REDACTED_FAILED_NOTE
 from tests.e2e.conftest import ADA, ADMIN, HELPDESK, World
 from tests.support.outbox import outbox_rows
-from tests.support.smtp import SmtpServer, smtp_server
+from tests.support.smtp import SmtpServer
 
 PIN_LINE = re.compile(r"Your leader PIN: (\d+)")
 
@@ -25,13 +24,6 @@ def queued_pin_mail(world: World, upn: str = ADA) -> tuple[int, str]:
     assert match.group(1) in row.body_html
     return row.id, match.group(1)
 
-
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        for key, value in server.env().items():
-            monkeypatch.setenv(key, value)
-        yield server
 
 
 @pytest.mark.parametrize("acting_as", [None, ADMIN, HELPDESK])

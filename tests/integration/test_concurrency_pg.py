@@ -7,8 +7,6 @@ DialconfError, or anything else (a raw database error, which must never happen).
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 from collections import Counter
 from typing import Any
 
@@ -21,6 +19,7 @@ from dialconf.store.db import make_engine, make_session_factory
 from dialconf.store.models import AuditEvent, Bridge, ConferenceIdRow, OutboxMail, User
 from dialconf.store.uow import UnitOfWork
 from tests.integration.builders import OPERATOR, count_rows, make_tenant, make_user
+from tests.support.processes import run_at_once
 
 pytestmark = pytest.mark.postgres
 
@@ -58,28 +57,7 @@ def _work(url: str, worker: int, plan: list[tuple[str, str]], barrier: Any, resu
 
 
 def _run_workers(url: str, plans: list[list[tuple[str, str]]]) -> list[dict[str, Any]]:
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(len(plans))
-    results = ctx.Queue()
-    processes = [
-        ctx.Process(target=_work, args=(url, n, plan, barrier, results), name=f"allocator-{n}")
-        for n, plan in enumerate(plans)
-    ]
-    for p in processes:
-        p.start()
-    outcomes = []
-    try:
-        for _ in processes:
-            outcomes.append(results.get(timeout=TIMEOUT))
-    except queue.Empty:
-        pytest.fail(f"only {len(outcomes)} of {len(processes)} workers reported within {TIMEOUT} s")
-    finally:
-        for p in processes:
-            p.join(timeout=TIMEOUT)
-            if p.is_alive():
-                p.terminate()
-    assert [p.exitcode for p in processes] == [0] * len(processes)
-    return sorted(outcomes, key=lambda o: o["worker"])
+    return run_at_once(_work, url, plans, timeout=TIMEOUT, name="allocator")
 
 
 def _live_ids_by_user(uow: UnitOfWork) -> dict[str, list[str]]:

@@ -8,8 +8,6 @@ worker records every answer, and anything that is not an answer (a raw database 
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 from collections import Counter
 from typing import Any
 
@@ -22,6 +20,7 @@ from dialconf.store.db import make_engine, make_session_factory
 from dialconf.store.models import DialinFailure, User
 from dialconf.store.uow import UnitOfWork
 from tests.integration.builders import OPERATOR, SEATTLE, make_tenant, make_user
+from tests.support.processes import run_at_once
 
 KEY = b"dialin-concurrency-test-key"
 TIMEOUT = 120
@@ -47,28 +46,7 @@ def _call(url: str, worker: int, calls: list[dict[str, Any]], barrier: Any, resu
 
 
 def _run(url: str, plans: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(len(plans))
-    results = ctx.Queue()
-    processes = [
-        ctx.Process(target=_call, args=(url, n, plan, barrier, results), name=f"caller-{n}")
-        for n, plan in enumerate(plans)
-    ]
-    for p in processes:
-        p.start()
-    outcomes = []
-    try:
-        for _ in processes:
-            outcomes.append(results.get(timeout=TIMEOUT))
-    except queue.Empty:
-        pytest.fail(f"only {len(outcomes)} of {len(processes)} callers reported within {TIMEOUT} s")
-    finally:
-        for p in processes:
-            p.join(timeout=TIMEOUT)
-            if p.is_alive():
-                p.terminate()
-    assert [p.exitcode for p in processes] == [0] * len(processes)
-    return outcomes
+    return run_at_once(_call, url, plans, timeout=TIMEOUT, name="caller")
 
 
 def _organizer(url: str, *, pin_length: int) -> tuple[str, str]:

@@ -6,7 +6,6 @@ The CLI runs in this process; `dialconf mail send-pending` makes one delivery pa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from dialconf.services.outbox import REDACTED_NOTE
 from tests.conftest import Cli, seed_tenant
 from tests.support.outbox import outbox_rows
-from tests.support.smtp import Received, SmtpServer, smtp_server
+from tests.support.smtp import Received, SmtpServer
 
 SENDER = "dialin@contoso.com"
 SENDER_NAME = "Contoso Audio"
@@ -23,13 +22,6 @@ TOLL_FREE = "+1 800-555-0199"
 NEW_TOLL = "+1 425-555-0111"
 MIGRATION = "How to update your existing meetings"
 
-
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        for key, value in server.env().items():
-            monkeypatch.setenv(key, value)
-        yield server
 
 
 def spoken(digits: str) -> str:

@@ -10,7 +10,6 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from dialconf.config import SECRET_FILE_NAME, Settings
@@ -18,7 +17,7 @@ from dialconf.store.db import make_engine
 from dialconf.store.migrate import upgrade
 from tests.conftest import Cli, seed_tenant
 from tests.support.outbox import outbox_rows
-from tests.support.smtp import SmtpServer, smtp_server
+from tests.support.smtp import SmtpServer
 
 
 def mode(path: Path) -> int:
@@ -53,13 +52,6 @@ def test_a_new_database_its_wal_and_shm_files_and_the_key_file_are_readable_by_t
         Settings(database_url=url).pin_key()
     assert mode(tmp_path / SECRET_FILE_NAME) == 0o600
 
-
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        for key, value in server.env().items():
-            monkeypatch.setenv(key, value)
-        yield server
 
 
 def test_no_delivered_pin_is_left_in_the_database_file_or_its_wal(sqlite_cli: Cli, smtp: SmtpServer) -> None:
