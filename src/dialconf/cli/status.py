@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
         only. Only looks: a database that does not exist yet is not created.
         """
         # imported here: `dialconf --help` and other commands do not pay for the database layer
-        from dialconf.cli.output import emit_json, show_record
+        from dialconf.cli.output import emit_json
         from dialconf.domain.roles import Permission
         from dialconf.services.status import installation_status
 
@@ -44,15 +44,14 @@ def register(app: typer.Typer) -> None:
         else:
             up = "not running"
         unknown = "unknown until the schema is current"
-        show_record(
-            "dialconf status",
-            [
-                ("database", database),
-                ("schema", schema),
-                ("tenants", unknown if view.tenants is None else view.tenants),
-                ("users", unknown if view.users is None else view.users),
-                ("queued mail", unknown if view.queued_mail is None else view.queued_mail),
-                ("smtp", view.smtp),
-                ("dialconf up", up),
-            ],
-        )
+        # plain lines, not a table: a long path or URL is never cut at the terminal's width
+        for name, value in [
+            ("database", database),
+            ("schema", schema),
+            ("tenants", unknown if view.tenants is None else view.tenants),
+            ("users", unknown if view.users is None else view.users),
+            ("queued mail", unknown if view.queued_mail is None else view.queued_mail),
+            ("smtp", view.smtp),
+            ("dialconf up", up),
+        ]:
+            print(f"{name + ':':<13}{value}")

@@ -59,7 +59,9 @@ def installation_status(settings: Settings, *, actor: Actor, reader: Engine | No
             counts = (
                 conn.scalar(select(func.count()).select_from(Tenant)) or 0,
                 conn.scalar(select(func.count()).select_from(User)) or 0,
-                conn.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.status.in_(WAITING)))
+                conn.scalar(
+                    select(func.count()).select_from(OutboxMail).where(OutboxMail.status.in_(WAITING))
+                )
                 or 0,
             )
     pid = up_holder(path) if path is not None else None
