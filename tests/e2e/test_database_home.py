@@ -94,10 +94,10 @@ def test_status_without_a_database_says_so_and_creates_none(home: Home) -> None:
     assert not home.data.exists()
 
 
-def test_a_second_up_on_the_same_database_is_refused_with_the_pid_of_the_first(home: Home) -> None:
-    log = home.folders[0] / "up.log"
+def start_up(home: Home, log: Path) -> subprocess.Popen[bytes]:
+    """`dialconf up` as a real process from the first folder, once it says it has started."""
     with log.open("w") as out:
-        first = subprocess.Popen(
+        up = subprocess.Popen(
             [dialconf_command(), "up"],
             env=home.env,
             cwd=home.folders[0],
@@ -105,9 +105,28 @@ def test_a_second_up_on_the_same_database_is_refused_with_the_pid_of_the_first(h
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_for(lambda: "started:" in log.read_text() or first.poll() is not None, "the first up to start")
+        wait_for(lambda: "started:" in log.read_text() or up.poll() is not None, "dialconf up to start")
+        assert up.poll() is None, log.read_text()
+    except BaseException:
+        end(up)
+        raise
+    return up
+
+
+def end(up: subprocess.Popen[bytes]) -> None:
+    """Make sure the process is gone (tests stop it themselves; this is the safety net)."""
+    if up.poll() is None:
+        up.kill()
+        up.wait(timeout=30)
+
+
+def test_a_second_up_on_the_same_database_is_refused_with_the_pid_of_the_first(
+    home: Home, tmp_path: Path
+) -> None:
+    log = tmp_path / "up.log"
+    first = start_up(home, log)
+    try:
         output = log.read_text()
-        assert first.poll() is None, output
         assert f"dialconf up: database: {home.database}" in output
         assert f"copies kept as .eml files in {home.folder / 'caught-mail'}" in output
         assert (home.folder / "dialconf.secret").is_file()
@@ -131,11 +150,27 @@ def test_a_second_up_on_the_same_database_is_refused_with_the_pid_of_the_first(h
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=60) == 0
     finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait(timeout=30)
+        end(first)
     status = home.status(cwd=1)
     assert (status["up_running"], status["up_pid"]) == (False, None)
+
+
+def test_an_up_killed_without_warning_leaves_no_lock_behind(home: Home, tmp_path: Path) -> None:
+    first = start_up(home, tmp_path / "first.log")
+    try:
+        first.send_signal(signal.SIGKILL)
+        assert first.wait(timeout=60) == -signal.SIGKILL
+    finally:
+        end(first)
+    assert (home.folder / "dialconf.db.up.lock").exists()  # the file stays; the lock went with the process
+    status = home.status(cwd=1)
+    assert (status["up_running"], status["up_pid"]) == (False, None)
+
+    second = start_up(home, tmp_path / "second.log")
+    try:
+        assert home.status(cwd=1)["up_pid"] == second.pid
+    finally:
+        end(second)
 
 
 def test_status_counts_what_the_database_holds_and_names_the_smtp_target(
