@@ -17,7 +17,7 @@ MIN_KEY_LENGTH = 32
 
 
 def data_dir() -> Path:
-    """The per-user data folder of the embedded default: $XDG_DATA_HOME/dialconf, else ~/.local/share/dialconf.
+    """The per-user data folder of the embedded default; on Linux $XDG_DATA_HOME/dialconf or ~/.local/share/dialconf.
 
     Computed when asked (platformdirs reads XDG_DATA_HOME then), never created here.
     """

@@ -12,8 +12,8 @@ def register(app: typer.Typer) -> None:
     def status(ctx: typer.Context, as_json: bool = JSON) -> None:
         """Show the database in use, its schema, what it holds, where mail goes and whether `up` runs.
 
-        Counts tenants, users and queued mail; the SMTP target comes from DIALCONF_SMTP_*. Operator
-        only. Only looks: a database that does not exist yet is not created.
+        Counts tenants, users and queued mail; the SMTP target comes from DIALCONF_SMTP_*.
+        Operator only. It only looks: a database that does not exist yet is not created.
         """
         # imported here: `dialconf --help` and other commands do not pay for the database layer
         from dialconf.cli.output import emit_json
