@@ -10,9 +10,25 @@ from pathlib import Path
 
 from dialconf.errors import DialconfError
 
-DEFAULT_DATABASE_URL = "sqlite:///dialconf.db"
+DATABASE_FILE_NAME = "dialconf.db"
 SECRET_FILE_NAME = "dialconf.secret"
+CAUGHT_MAIL_DIR = "caught-mail"
 MIN_KEY_LENGTH = 32
+
+
+def data_dir() -> Path:
+    """The per-user data folder of the embedded default; on Linux $XDG_DATA_HOME/dialconf or ~/.local/share/dialconf.
+
+    Computed when asked (platformdirs reads XDG_DATA_HOME then), never created here.
+    """
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("dialconf", appauthor=False))
+
+
+def default_database_url() -> str:
+    """The embedded SQLite database used when DIALCONF_DATABASE_URL is not set: one per user, found from anywhere."""
+    return f"sqlite:///{data_dir() / DATABASE_FILE_NAME}"
 
 
 class ConfigError(DialconfError):
@@ -31,7 +47,7 @@ class SmtpSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = field(default_factory=default_database_url)
     secret_key: str | None = field(default=None, repr=False)
     actor: str | None = None
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -65,7 +81,7 @@ class Settings:
             timeout=timeout,
         )
         return cls(
-            database_url=env.get("DIALCONF_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=env.get("DIALCONF_DATABASE_URL") or default_database_url(),
             secret_key=env.get("DIALCONF_SECRET_KEY") or None,
             actor=env.get("DIALCONF_ACTOR") or None,
             smtp=smtp,
@@ -83,6 +99,15 @@ class Settings:
             return None
         path = self.database_url[len(prefix) :].split("?", 1)[0]
         return None if path in ("", ":memory:") else Path(path)
+
+    def uses_data_dir(self) -> bool:
+        """Whether the database is the embedded default in the per-user data folder (which may not exist yet)."""
+        return self.sqlite_path() == data_dir() / DATABASE_FILE_NAME
+
+    def caught_mail_dir(self) -> Path | None:
+        """Where `dialconf up`'s mail catcher keeps copies: beside the SQLite database; None on PostgreSQL."""
+        path = self.sqlite_path()
+        return path.parent / CAUGHT_MAIL_DIR if path else None
 
     def pin_key(self) -> bytes:
         """The secret key for PIN hashes: DIALCONF_SECRET_KEY, or on SQLite a key file beside the database."""
@@ -114,7 +139,7 @@ def load_or_create_key(path: Path) -> bytes:
         return _read_key(path)
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_hex(32).encode()
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

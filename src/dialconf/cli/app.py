@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import typer
 from typer.exceptions import TyperException
 
-from dialconf.cli import admin, audit, bridge, db, dialin, mail, number, serve, tenant, user, worker
+from dialconf.cli import admin, audit, bridge, db, dialin, mail, number, serve, status, tenant, user, worker
 from dialconf.cli.runtime import Runtime
 from dialconf.config import Settings
 from dialconf.errors import DialconfError
@@ -48,6 +48,7 @@ for module in (tenant, bridge, number, admin, user, mail, audit, dialin, db):
     app.add_typer(module.app, name=module.NAME, help=module.HELP)
 serve.register(app)
 worker.register(app)
+status.register(app)
 
 
 def _bare_email_flag(args: list[str]) -> list[str]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-from dialconf.config import ConfigError, Settings
+from dialconf.config import ConfigError, Settings, data_dir
 from dialconf.domain.roles import Actor, Permission
 from dialconf.errors import AdminNotFound
 from dialconf.services.admins import actor_for
@@ -35,9 +37,24 @@ class Runtime:
 
     @cached_property
     def _engine(self) -> Engine:
+        if self.settings.uses_data_dir():
+            data_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
         return make_engine(
-            self.settings.database_url, sqlite_busy_timeout_ms=self.settings.sqlite_busy_timeout_ms
+            self.settings.database_url,
+            sqlite_busy_timeout_ms=self.settings.sqlite_busy_timeout_ms,
+            on_create=_announce_new_database,
         )
+
+    def database_missing(self) -> bool:
+        """Whether the database is a SQLite file that does not exist yet (looking creates nothing)."""
+        path = self.settings.sqlite_path()
+        return path is not None and not path.exists()
+
+    @property
+    def reader(self) -> Engine:
+        """The engine for a look that writes nothing, once the actor is known to exist."""
+        self.actor  # noqa: B018 - resolving the actor is the check
+        return self._reader
 
     @property
     def _reader(self) -> Engine:
@@ -78,8 +95,9 @@ class Runtime:
         name = self.acting_as or self.settings.actor
         if not name:
             return Actor.operator()
-        # a database without the schema yet (before the first `db upgrade`) has no accounts at all
-        if not inspect(self._reader).has_table(AdminAccount.__tablename__):
+        # a database without the schema yet (before the first `db upgrade`) has no accounts at all;
+        # a SQLite file that does not exist has none either, and is not created just to say so
+        if self.database_missing() or not inspect(self._reader).has_table(AdminAccount.__tablename__):
             raise AdminNotFound(name)
         return actor_for(self._uow(), name)
 
@@ -92,3 +110,8 @@ class Runtime:
     def close(self) -> None:
         if "_engine" in self.__dict__:
             self._engine.dispose()
+
+
+def _announce_new_database(path: Path) -> None:
+    # stderr: a --json document on stdout stays the only thing there
+    print(f"dialconf: created a new database at {path}", file=sys.stderr)

@@ -255,7 +255,7 @@ def set_acp(
 def reset_pin(
     ctx: typer.Context, upn: str, send_email: bool | None = EMAIL, to: str | None = TO, as_json: bool = JSON
 ) -> None:
-    """Generate a new leader PIN. It is shown here once and never again."""
+    """Generate a new leader PIN. It is shown here once, and also emailed to the user when email is on."""
     rt = runtime(ctx)
     result = resets.reset_pin(rt.uow(), upn=upn, actor=rt.actor, send_email=send_email, to=to)
     if as_json:

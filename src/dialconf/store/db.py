@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +40,19 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    on_create: Callable[[Path], None] | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for `url`; a new SQLite file is created (mode 600) first, and `on_create` told its path."""
     given, url = url, normalise_url(url)
     if url.startswith("sqlite"):
-        _create_private(url)
+        created = _create_private(url)
+        if created is not None and on_create is not None:
+            on_create(created)
         engine = create_engine(url, connect_args={"timeout": sqlite_busy_timeout_ms / 1000}, **kwargs)
         _configure_sqlite(engine, sqlite_busy_timeout_ms)
     else:
@@ -111,17 +121,21 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def _create_private(url: str) -> None:
-    """Create a new SQLite database file readable by its owner only; its -wal and -shm files inherit the mode."""
+def _create_private(url: str) -> Path | None:
+    """Create a new SQLite database file readable by its owner only; its -wal and -shm files inherit the mode.
+
+    Returns the path of the file this call created, or None when it existed already (or is not a file).
+    """
     path = make_url(url).database
     if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
-        return
+        return None
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
-        pass  # another process created it first, the same way
+        return None  # another process created it first, the same way
     except OSError:
-        pass  # a missing folder and the like: connecting reports it
+        return None  # a missing folder and the like: connecting reports it
+    return Path(path).absolute()
 
 
 def purge_erased(bind: Engine | Connection) -> None:
