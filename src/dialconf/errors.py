@@ -1,7 +1,9 @@
 """Errors that services raise and every surface renders.
 
     DialconfError                 base; .status is the HTTP status an API would answer with
-     ├── NotFound (404)           TenantNotFound, BridgeNotFound, UserNotFound, NumberNotFound, MailNotFound, AdminNotFound
+     ├── NotSignedIn (401)        no session or token, or an unknown, expired or revoked one
+     ├── TooManySignIns (429)     sign-in refused for a while after repeated failures
+     ├── NotFound (404)           TenantNotFound, BridgeNotFound, UserNotFound, NumberNotFound, MailNotFound, AdminNotFound, TokenNotFound
      ├── Forbidden (403)          the actor's role or tenant does not allow the action
      ├── Conflict (409)           AlreadyExists, ConferenceIdTaken, ConferenceIdQuarantined, ConferenceIdSpaceExhausted
      ├── Invalid (422)            InvalidConferenceId, InvalidPhoneNumber, InvalidSetting, InvalidInput, NotAllowedForProvider
@@ -25,6 +27,17 @@ class DialconfError(Exception):
 
 class NotFound(DialconfError):
     status = 404
+
+
+class NotSignedIn(DialconfError):
+    status = 401
+
+    def __init__(self, message: str = "sign in first, or send a valid API token") -> None:
+        super().__init__(message)
+
+
+class TooManySignIns(DialconfError):
+    status = 429
 
 
 class Forbidden(DialconfError):
@@ -68,6 +81,11 @@ class MailNotFound(NotFound):
 class AdminNotFound(NotFound):
     def __init__(self, email: str) -> None:
         super().__init__(f"admin account '{email}' does not exist")
+
+
+class TokenNotFound(NotFound):
+    def __init__(self, token_id: int) -> None:
+        super().__init__(f"API token {token_id} does not exist")
 
 
 class AlreadyExists(Conflict):

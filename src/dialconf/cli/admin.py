@@ -20,11 +20,17 @@ app = typer.Typer(no_args_is_help=True)
 def create(
     ctx: typer.Context,
     email: str,
-    tenant: str = typer.Option(..., "--tenant", "-t", metavar="T"),
-    role: str = typer.Option(..., "--role", metavar="admin|helpdesk"),
+    tenant: str | None = typer.Option(
+        None, "--tenant", "-t", metavar="T", help="The tenant of an admin or helpdesk account."
+    ),
+    role: str = typer.Option(..., "--role", metavar="admin|helpdesk|operator"),
     as_json: bool = JSON,
 ) -> None:
-    """Create an account; the password is read from stdin (first line), never from the command line."""
+    """Create an account; the password is read from stdin (first line), never from the command line.
+
+    An admin or helpdesk account belongs to --tenant; an operator account (--role operator, no
+    --tenant) runs the whole installation, and only the operator may create one.
+    """
     if sys.stdin.isatty():
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
@@ -37,7 +43,10 @@ def create(
     view = admins.create_admin(
         rt.uow(), email=email, tenant=tenant, role=role, password=password, actor=rt.actor
     )
-    emit_json(view) if as_json else say(f"created {view.role} account {view.email} for tenant {view.tenant}")
+    if as_json:
+        emit_json(view)
+    else:
+        say(f"created {view.role} account {view.email}" + (f" for tenant {view.tenant}" if view.tenant else ""))
 
 
 @app.command("list")

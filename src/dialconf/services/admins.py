@@ -1,6 +1,9 @@
-"""Admin accounts (admin or helpdesk of one tenant) and who is acting."""
+"""Admin accounts (operator of the installation, or admin or helpdesk of one tenant) and who is acting."""
 
 from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
@@ -15,17 +18,29 @@ from dialconf.store.models import AdminAccount, Tenant
 from dialconf.store.uow import UnitOfWork
 
 MIN_PASSWORD_LENGTH = 8
+# `dialconf up` creates this operator account on a database that has none (unless told another name)
+FIRST_OPERATOR_EMAIL = "operator@dialconf.localhost"
 
 
 def create_admin(
-    uow: UnitOfWork, *, email: str, tenant: str, role: str, password: str, actor: Actor
+    uow: UnitOfWork, *, email: str, tenant: str | None, role: str, password: str, actor: Actor
 ) -> AdminView:
-    """Create an admin or helpdesk account bound to one tenant; the password is stored as an Argon2 hash."""
+    """Create an account; the password is stored as an Argon2 hash.
+
+    An admin or helpdesk account belongs to one tenant and signs in within its domains; an operator
+    account belongs to no tenant and only the operator may create one.
+    """
     email = validate_email(email).lower()
-    if role not in (Role.ADMIN, Role.HELPDESK):
-        raise InvalidInput(f"role must be 'admin' or 'helpdesk', not '{role}'")
+    if role not in (Role.ADMIN, Role.HELPDESK, Role.OPERATOR):
+        raise InvalidInput(f"role must be 'admin', 'helpdesk' or 'operator', not '{role}'")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if role == Role.OPERATOR:
+        if tenant:
+            raise InvalidInput("an operator account belongs to no tenant: leave out --tenant")
+        return _create_operator(uow, email=email, password=password, actor=actor)
+    if not tenant:
+        raise InvalidInput(f"a{'n' if role == Role.ADMIN else ''} {role} account belongs to a tenant: give --tenant")
     with uow:
         t = get_tenant(uow, tenant, actor, Permission.MANAGE_ADMINS)
         # an account signs in like a user: in the tenant's domains, and refused in the same words
@@ -44,6 +59,54 @@ def create_admin(
         audit(uow, actor, "admin.create", email, tenant_id=t.id, after={"role": str(role)})
         uow.commit()
         return AdminView(email=email, tenant=t.name, role=str(role))
+
+
+def _create_operator(uow: UnitOfWork, *, email: str, password: str, actor: Actor) -> AdminView:
+    if actor.role != Role.OPERATOR:
+        raise Forbidden("only the operator may create an operator account")
+    with uow:
+        if uow.session.scalars(select(AdminAccount).where(AdminAccount.email == email)).first() is not None:
+            raise AlreadyExists(f"admin account '{email}' already exists")
+        uow.session.add(
+            AdminAccount(
+                email=email,
+                tenant_id=None,
+                role=str(Role.OPERATOR),
+                password_hash=PasswordHasher().hash(password),
+                created_at=uow.now(),
+            )
+        )
+        audit(uow, actor, "admin.create", email, tenant_id=None, after={"role": str(Role.OPERATOR)})
+        uow.commit()
+        return AdminView(email=email, tenant=None, role=str(Role.OPERATOR))
+
+
+@dataclass(frozen=True)
+class FirstOperator:
+    email: str
+    password: str | None  # None when the password came from the caller (it is not printed back)
+
+
+def ensure_operator_account(
+    uow: UnitOfWork, *, email: str | None = None, password: str | None = None
+) -> FirstOperator | None:
+    """On a database with no operator account, create one (with a random password unless given); else None."""
+    with uow.read():
+        exists = uow.session.scalars(
+            select(AdminAccount.id).where(AdminAccount.role == str(Role.OPERATOR)).limit(1)
+        ).first()
+    if exists is not None:
+        return None
+    chosen = password or secrets.token_urlsafe(12)
+    view = create_admin(
+        uow,
+        email=email or FIRST_OPERATOR_EMAIL,
+        tenant=None,
+        role=str(Role.OPERATOR),
+        password=chosen,
+        actor=Actor.operator(),
+    )
+    return FirstOperator(email=view.email, password=None if password else chosen)
 
 
 def list_admins(uow: UnitOfWork, *, tenant: str, actor: Actor) -> list[AdminView]:

@@ -1,0 +1,22 @@
+"""The problem+json body (RFC 9457) for the OpenAPI schema; web.errors builds the real answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route or router: these statuses answer with a Problem."""
+    return {
+        status: {"model": Problem, "content": {"application/problem+json": {}}, "description": "a problem"}
+        for status in statuses
+    }
