@@ -37,7 +37,12 @@ class WebWorld:
     cli: Cli
 
     def settings(self, **overrides: str) -> Settings:
-        values = {"database_url": self.url, "secret_key": TEST_KEY, "public_url": "http://testserver", **overrides}
+        values = {
+            "database_url": self.url,
+            "secret_key": TEST_KEY,
+            "public_url": "http://testserver",
+            **overrides,
+        }
         return Settings(**values)  # type: ignore[arg-type]
 
 
@@ -45,7 +50,9 @@ class WebWorld:
 def web_world(sqlite_cli: Cli) -> WebWorld:
     seed_tenant(sqlite_cli)
     sqlite_cli.ok("admin", "create", ADMIN, "--tenant", "contoso", "--role", "admin", stdin=PASSWORD + "\n")
-    sqlite_cli.ok("admin", "create", HELPDESK, "--tenant", "contoso", "--role", "helpdesk", stdin=PASSWORD + "\n")
+    sqlite_cli.ok(
+        "admin", "create", HELPDESK, "--tenant", "contoso", "--role", "helpdesk", stdin=PASSWORD + "\n"
+    )
     sqlite_cli.ok("admin", "create", OPERATOR, "--role", "operator", stdin=PASSWORD + "\n")
     return WebWorld(url=sqlite_cli.url, cli=sqlite_cli)
 

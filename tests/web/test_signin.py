@@ -23,10 +23,14 @@ def test_a_page_without_a_session_redirects_to_the_sign_in_form(client: TestClie
     assert answer.headers["location"] == "/signin?next=%2Fusers%3Fx%3D1"
 
 
-def test_the_right_password_signs_in_with_an_httponly_lax_cookie_and_shows_the_account(client: TestClient) -> None:
+def test_the_right_password_signs_in_with_an_httponly_lax_cookie_and_shows_the_account(
+    client: TestClient,
+) -> None:
     answer = _attempt(client, ADMIN, PASSWORD)
     assert answer.status_code == 303 and answer.headers["location"] == "/users"
-    cookie = next(v for k, v in answer.headers.multi_items() if k == "set-cookie" and v.startswith(SESSION_COOKIE))
+    cookie = next(
+        v for k, v in answer.headers.multi_items() if k == "set-cookie" and v.startswith(SESSION_COOKIE)
+    )
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
     page = client.get("/users")
     assert page.status_code == 200 and ADMIN in page.text and "contoso" in page.text
@@ -38,7 +42,9 @@ def test_the_session_cookie_is_secure_when_the_public_url_is_https(web_world) ->
     app = create_app(web_world.settings(public_url="https://dial.example"))
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
         answer = _attempt(c, ADMIN, PASSWORD)
-    cookie = next(v for k, v in answer.headers.multi_items() if k == "set-cookie" and v.startswith(SESSION_COOKIE))
+    cookie = next(
+        v for k, v in answer.headers.multi_items() if k == "set-cookie" and v.startswith(SESSION_COOKIE)
+    )
     assert "Secure" in cookie
 
 
@@ -97,7 +103,9 @@ def test_repeated_wrong_passwords_lock_the_account_out_even_with_the_right_one(a
         assert _attempt(c, HELPDESK, PASSWORD).status_code == 303  # other accounts are not locked
 
 
-def test_repeated_failures_from_one_address_lock_that_address_out_for_every_account(client: TestClient) -> None:
+def test_repeated_failures_from_one_address_lock_that_address_out_for_every_account(
+    client: TestClient,
+) -> None:
     for n in range(MAX_FAILURES):
         assert _attempt(client, f"guess{n}@contoso.com", "wrong password").status_code == 403
     answer = _attempt(client, OPERATOR, PASSWORD)

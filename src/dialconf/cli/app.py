@@ -14,7 +14,21 @@ from collections.abc import Sequence
 import typer
 from typer.exceptions import TyperException
 
-from dialconf.cli import admin, audit, bridge, db, dialin, mail, number, serve, status, tenant, user, worker
+from dialconf.cli import (
+    admin,
+    audit,
+    bridge,
+    db,
+    dialin,
+    mail,
+    number,
+    serve,
+    status,
+    tenant,
+    token,
+    user,
+    worker,
+)
 from dialconf.cli.runtime import Runtime
 from dialconf.config import Settings
 from dialconf.errors import DialconfError
@@ -44,7 +58,7 @@ def _global(
     ctx.call_on_close(ctx.obj.close)
 
 
-for module in (tenant, bridge, number, admin, user, mail, audit, dialin, db):
+for module in (tenant, bridge, number, admin, token, user, mail, audit, dialin, db):
     app.add_typer(module.app, name=module.NAME, help=module.HELP)
 serve.register(app)
 worker.register(app)

@@ -1,9 +1,12 @@
-"""dialconf up: everything on one machine."""
+"""dialconf up: everything on one machine; dialconf serve: the web server alone."""
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,22 +14,45 @@ from dialconf.cli.common import runtime
 from dialconf.cli.output import say
 from dialconf.cli.runtime import Runtime
 from dialconf.cli.worker import database_label, stop_on_signals, timestamped
-from dialconf.config import SECRET_FILE_NAME, SmtpSettings
+from dialconf.config import SECRET_FILE_NAME, ConfigError, SmtpSettings
 from dialconf.domain.roles import Permission
 from dialconf.mail.catcher import MailCatcher
 from dialconf.mail.smtp import SmtpTransport
 from dialconf.mail.worker import DeliveryWorker
+from dialconf.services.admins import ensure_operator_account
 from dialconf.store.uplock import hold_up_lock
+
+if TYPE_CHECKING:
+    import uvicorn
+
+HOST = typer.Option("127.0.0.1", "--host", metavar="ADDR", help="Address to listen on.")
+UP_PORT = typer.Option(8080, "--port", metavar="N", min=0, max=65535, help="Port of the web admin center and API.")
+SERVE_PORT = typer.Option(8000, "--port", metavar="N", min=0, max=65535, help="Port to listen on.")
 
 
 def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve(ctx: typer.Context, host: str = HOST, port: int = SERVE_PORT) -> None:
+        """Run the web admin center and REST API alone, until Ctrl-C (mail needs `up` or `worker`)."""
+        rt = runtime(ctx)
+        rt.require(Permission.RUN_SERVICES)
+        rt.ensure_schema()
+        rt.settings.pin_key()
+        sock = listen(host, port)
+        server = web_server(rt, log_level="info")
+        say(f"dialconf serve: web admin center on {url_of(sock)} (API at /api/v1, Ctrl-C stops)")
+        server.run(sockets=[sock])
+
     @app.command("up")
-    def up(ctx: typer.Context) -> None:
-        """Run dialconf on this machine: the embedded database and mail delivery, until Ctrl-C.
+    def up(ctx: typer.Context, host: str = HOST, port: int = UP_PORT) -> None:
+        """Run dialconf on this machine: the embedded database, mail delivery and the web admin center, until Ctrl-C.
 
         Without DIALCONF_SMTP_HOST, mail goes to an embedded mail catcher on 127.0.0.1: it is
         delivered over SMTP as usual but sent no further; read it with `dialconf mail list` and
         `dialconf mail show ID`. One `up` at a time runs on a SQLite database: a second one is refused.
+
+        On a database with no operator account, `up` creates one and prints its sign-in name and a
+        password shown only then (or takes DIALCONF_ADMIN_EMAIL and DIALCONF_ADMIN_PASSWORD).
         """
         rt = runtime(ctx)
         rt.require(Permission.RUN_SERVICES)
@@ -35,10 +61,58 @@ def register(app: typer.Typer) -> None:
             if path is not None:
                 rt.ensure_schema()  # opens (or creates) the database the lock sits beside
                 held.enter_context(hold_up_lock(path.absolute()))
-            _serve(rt)
+            _serve(rt, host, port)
 
 
-def _serve(rt: Runtime) -> None:
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: any free one); ConfigError when it is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def web_server(rt: Runtime, *, log_level: str = "warning") -> uvicorn.Server:
+    """A uvicorn server for the web app on this runtime's database (imported only when asked for)."""
+    import uvicorn
+
+    from dialconf.web.app import create_app
+
+    app = create_app(rt.settings, uow_factory=rt.uow)
+    return uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=log_level == "info"))
+
+
+def first_operator(rt: Runtime) -> None:
+    """Create the operator account on a database with none, and say how to sign in with it."""
+    created = ensure_operator_account(
+        rt.uow(),
+        email=os.environ.get("DIALCONF_ADMIN_EMAIL") or None,
+        password=os.environ.get("DIALCONF_ADMIN_PASSWORD") or None,
+    )
+    if created is None:
+        return
+    if created.password is None:
+        say(f"dialconf up: created operator account {created.email} (password from DIALCONF_ADMIN_PASSWORD)")
+    else:
+        say(
+            f"dialconf up: created operator account {created.email} with password {created.password} "
+            "(shown only now: sign in and keep it somewhere safe)"
+        )
+
+
+def _serve(rt: Runtime, host: str = "127.0.0.1", port: int = 8080) -> None:
     """Run the services of `up` until a signal stops them (the caller holds the `up` lock)."""
     rt.ensure_schema()
     rt.settings.pin_key()
@@ -64,11 +138,19 @@ def _serve(rt: Runtime) -> None:
     say(f"dialconf up: mail delivery to {transport.description}")
     started.append("mail delivery")
 
+    first_operator(rt)
+    sock = listen(host, port)
+    web = web_server(rt)
+    web_thread = threading.Thread(target=web.run, kwargs={"sockets": [sock]}, name="dialconf-web", daemon=True)
+    say(f"dialconf up: web admin center on {url_of(sock)} (REST API at {url_of(sock)}/api/v1)")
+    started.append(f"web on {url_of(sock)}")
+
     stop = threading.Event()
     delivery = DeliveryWorker(rt.uow(), transport, report=timestamped("dialconf up: mail"))
     thread = threading.Thread(target=delivery.run, args=(stop,), name="dialconf-mail", daemon=True)
     with stop_on_signals(stop):
         thread.start()
+        web_thread.start()
         say(
             f"dialconf up: started: {', '.join(started)}. "
             "Use the dialconf CLI in another terminal; Ctrl-C stops."
@@ -78,8 +160,14 @@ def _serve(rt: Runtime) -> None:
                 if not thread.is_alive():
                     say("dialconf up: mail delivery stopped unexpectedly")
                     break
+                if not web_thread.is_alive():
+                    say("dialconf up: the web server stopped unexpectedly")
+                    break
         finally:
             stop.set()
+            web.should_exit = True
+            web_thread.join(timeout=30)
+            sock.close()
             thread.join(timeout=60)
             if catcher is not None:
                 catcher.stop()

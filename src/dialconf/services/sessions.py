@@ -137,7 +137,10 @@ def actor_for_session(uow: UnitOfWork, *, token: str) -> Session:
         web, account, tenant_name = row
         session = Session(
             actor=Actor(
-                name=account.email, role=Role(account.role), tenant_id=account.tenant_id, tenant_name=tenant_name
+                name=account.email,
+                role=Role(account.role),
+                tenant_id=account.tenant_id,
+                tenant_name=tenant_name,
             ),
             csrf_token=web.csrf_secret,
         )

@@ -56,7 +56,14 @@ def create_token(uow: UnitOfWork, *, actor: Actor, name: str = "") -> NewToken:
         row = ApiToken(account_id=account.id, name=name, token_hash=token_hash(token), created_at=uow.now())
         uow.session.add(row)
         uow.session.flush()
-        audit(uow, actor, "token.create", actor.name, tenant_id=actor.tenant_id, after={"id": row.id, "name": name})
+        audit(
+            uow,
+            actor,
+            "token.create",
+            actor.name,
+            tenant_id=actor.tenant_id,
+            after={"id": row.id, "name": name},
+        )
         uow.commit()
         return NewToken(token=token, id=row.id, name=name)
 
@@ -115,7 +122,9 @@ def actor_for_token(uow: UnitOfWork, *, token: str) -> Actor:
         if row is None or row.revoked_at is not None:
             raise NotSignedIn("unknown or revoked API token")
         account = row[3]
-        actor = Actor(name=account.email, role=Role(account.role), tenant_id=account.tenant_id, tenant_name=row[4])
+        actor = Actor(
+            name=account.email, role=Role(account.role), tenant_id=account.tenant_id, tenant_name=row[4]
+        )
         now = uow.now()
         stale = row.last_used_at is None or row.last_used_at + USE_RESOLUTION <= now
         token_id = row.id

@@ -79,7 +79,9 @@ CsrfChecked = Annotated[Actor, Depends(require_csrf)]
 
 def _check_csrf(sent: str | None, expected: str) -> None:
     if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise Forbidden("the form has expired or did not come from this site (CSRF check failed); reload the page")
+        raise Forbidden(
+            "the form has expired or did not come from this site (CSRF check failed); reload the page"
+        )
 
 
 def secure_cookies(request: Request) -> bool:

@@ -43,20 +43,27 @@ def home() -> RedirectResponse:
     return RedirectResponse("/users", status_code=303)
 
 
-def _signin_form(request: Request, *, next_: str, email: str = "", error: str | None = None, status: int = 200) -> Response:
+def _signin_form(
+    request: Request, *, next_: str, email: str = "", error: str | None = None, status: int = 200
+) -> Response:
     # the form's CSRF token before there is a session: a random value both in a cookie and in the form
     token = secrets.token_hex(32)
     response = render(
         request, "signin.html", status_code=status, next=next_, email=email, error=error, signin_csrf=token
     )
     response.set_cookie(
-        SIGNIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request), path="/signin"
+        SIGNIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        path="/signin",
     )
     return response
 
 
 @router.get("/signin")
-def signin_page(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the query name
+def signin_page(request: Request, next: str | None = None) -> Response:
     return _signin_form(request, next_=safe_next(next))
 
 
@@ -67,7 +74,7 @@ def signin(
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
-    next: Annotated[str, Form()] = "/users",  # noqa: A002 - the form field's name
+    next: Annotated[str, Form()] = "/users",
 ) -> Response:
     target = safe_next(next)
     expected = request.cookies.get(SIGNIN_CSRF_COOKIE, "")

@@ -51,11 +51,15 @@ def environment() -> Environment:
 
 def render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     actor: Actor | None = getattr(request.state, "actor", None)
-    html = environment().get_template(name).render(
-        actor=actor,
-        csrf_token=getattr(request.state, "csrf_token", None),
-        nav=nav_for(actor),
-        current=request.url.path,
-        **context,
+    html = (
+        environment()
+        .get_template(name)
+        .render(
+            actor=actor,
+            csrf_token=getattr(request.state, "csrf_token", None),
+            nav=nav_for(actor),
+            current=request.url.path,
+            **context,
+        )
     )
     return HTMLResponse(html, status_code=status_code)
