@@ -98,7 +98,7 @@ def start_up(home: Home, log: Path) -> subprocess.Popen[bytes]:
     """`dialconf up` as a real process from the first folder, once it says it has started."""
     with log.open("w") as out:
         up = subprocess.Popen(
-            [dialconf_command(), "up"],
+            [dialconf_command(), "up", "--port", "0"],  # any free port: tests run side by side
             env=home.env,
             cwd=home.folders[0],
             stdout=out,

@@ -152,7 +152,7 @@ def test_up_delivers_to_its_embedded_mail_catcher_readable_with_mail_list_and_sh
     sqlite_cli: Cli, tmp_path: Path
 ) -> None:
     env = {"DIALCONF_DATABASE_URL": sqlite_cli.url, "DIALCONF_SECRET_KEY": TEST_KEY}
-    up = WorkerProcess(env, "up")
+    up = WorkerProcess(env, "up", "--port", "0")  # any free port: tests run side by side
     try:
         up.wait_for_line("started:")
         assert re.search(r"mail catcher listening on 127\.0\.0\.1:\d+", up.output)

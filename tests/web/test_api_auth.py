@@ -85,7 +85,9 @@ def test_the_token_is_stored_only_as_a_hash(web_world: WebWorld) -> None:
     assert stored and str(created["token"]) not in stored[0]
 
 
-def test_an_admin_cannot_revoke_another_accounts_token_and_is_told_it_does_not_exist(web_world: WebWorld) -> None:
+def test_an_admin_cannot_revoke_another_accounts_token_and_is_told_it_does_not_exist(
+    web_world: WebWorld,
+) -> None:
     theirs = _token(web_world, HELPDESK)
     refused = web_world.cli("--as", ADMIN, "token", "revoke", str(theirs["id"]))
     assert refused.code == 1

@@ -40,8 +40,21 @@ def register(app: typer.Typer) -> None:
         rt.settings.pin_key()
         sock = listen(host, port)
         server = web_server(rt, log_level="info")
-        say(f"dialconf serve: web admin center on {url_of(sock)} (API at /api/v1, Ctrl-C stops)")
-        server.run(sockets=[sock])
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="dialconf-web", daemon=True)
+        stop = threading.Event()
+        with stop_on_signals(stop):
+            thread.start()
+            say(f"dialconf serve: web admin center on {url_of(sock)} (API at /api/v1, Ctrl-C stops)")
+            try:
+                while not stop.wait(1.0):
+                    if not thread.is_alive():
+                        say("dialconf serve: the web server stopped unexpectedly")
+                        break
+            finally:
+                server.should_exit = True
+                thread.join(timeout=30)
+                sock.close()
+        say("dialconf serve: stopped")
 
     @app.command("up")
     def up(ctx: typer.Context, host: str = HOST, port: int = UP_PORT) -> None:
