@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from dialconf.store.migrate import HEAD_REVISION
 from tests.e2e.conftest import ADMIN, HELPDESK, World
 from tests.support.outbox import statuses
 from tests.support.smtp import dialconf_command, wait_for
@@ -185,7 +186,7 @@ def test_status_counts_what_the_database_holds_and_names_the_smtp_target(
     assert status["tenants"] == 3 and status["users"] == 5
     assert status["queued_mail"] == waiting.get("queued", 0) + waiting.get("sending", 0) > 0
     assert status["smtp"] == "smtp.example.com:587 (starttls)"
-    assert (status["schema_version"], status["schema_current"]) == ("0002", True)
+    assert (status["schema_version"], status["schema_current"]) == (HEAD_REVISION, True)
     assert (status["up_running"], status["up_pid"]) == (False, None)
     if world.url.startswith("sqlite"):
         assert status["database"] == world.url.removeprefix("sqlite:///")
