@@ -3,30 +3,34 @@
 from __future__ import annotations
 
 import threading
-
-import typer
+from typing import TYPE_CHECKING
 
 from dialconf.cli.common import runtime
+from dialconf.cli.framework import App, Context
 from dialconf.cli.output import say
 from dialconf.cli.worker import database_label, stop_on_signals, timestamped
 from dialconf.config import SmtpSettings
 from dialconf.domain.roles import Permission
-from dialconf.mail.catcher import MailCatcher
-from dialconf.mail.smtp import SmtpTransport
-from dialconf.mail.worker import DeliveryWorker
+
+if TYPE_CHECKING:
+    from dialconf.mail.catcher import MailCatcher
 
 CATCHER_DIR = "caught-mail"
 
 
-def register(app: typer.Typer) -> None:
+def register(app: App) -> None:
     @app.command("up")
-    def up(ctx: typer.Context) -> None:
+    def up(ctx: Context) -> None:
         """Run dialconf on this machine: the embedded database and mail delivery, until Ctrl-C.
 
         Without DIALCONF_SMTP_HOST, mail goes to an embedded mail catcher on 127.0.0.1: it is
         delivered over SMTP as usual but sent no further; read it with `dialconf mail list` and
         `dialconf mail show ID`.
         """
+        from dialconf.mail.catcher import MailCatcher
+        from dialconf.mail.smtp import SmtpTransport
+        from dialconf.mail.worker import DeliveryWorker
+
         rt = runtime(ctx)
         rt.require(Permission.RUN_SERVICES)
         rt.ensure_schema()
@@ -73,3 +77,8 @@ def register(app: typer.Typer) -> None:
                 if catcher is not None:
                     catcher.stop()
         say("dialconf up: stopped")
+
+
+# `dialconf up` is a top-level command: the CLI imports this module only when it is chosen
+app = App()
+register(app)
