@@ -18,8 +18,13 @@ app = App(help=HELP)
 def create(
     ctx: Context,
     email: str,
-    tenant: str = Option(..., "--tenant", "-t", metavar="T"),
-    role: str = Option(..., "--role", metavar="admin|helpdesk"),
+    tenant: str = Option(..., "--tenant", "-t", metavar="T", help="Tenant name."),
+    role: str = Option(
+        ...,
+        "--role",
+        metavar="admin|helpdesk",
+        help="admin: manages the tenant; helpdesk: looks up users, resets their IDs and PINs, resends their info.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Create an account; the password is read from stdin (first line), never from the command line."""
@@ -42,7 +47,9 @@ def create(
 
 @app.command("list")
 def list_(
-    ctx: Context, tenant: str = Option(..., "--tenant", "-t", metavar="T"), as_json: bool = JSON
+    ctx: Context,
+    tenant: str = Option(..., "--tenant", "-t", metavar="T", help="Tenant name."),
+    as_json: bool = JSON,
 ) -> None:
     """List the admin accounts of a tenant."""
     from dialconf.services import admins

@@ -16,11 +16,11 @@ app = App(help=HELP)
 @app.command("list")
 def list_(
     ctx: Context,
-    tenant: str | None = Option(None, "--tenant", "-t", metavar="T"),
+    tenant: str | None = Option(None, "--tenant", "-t", metavar="T", help="Only this tenant's events."),
     target: str | None = Option(
         None, "--target", metavar="UPN", help="Only events about this user or object."
     ),
-    limit: int = Option(500, "--limit", min=1, max=100000),
+    limit: int = Option(500, "--limit", min=1, max=100000, help="At most N events."),
     as_json: bool = JSON,
 ) -> None:
     """List audit events, newest first."""

@@ -183,7 +183,7 @@ def prompt(text: str, *, hide_input: bool = False, confirmation_prompt: bool = F
     while True:
         try:
             value = ask(f"{text}: ")
-            if not confirmation_prompt or ask(f"Repeat for confirmation: ") == value:  # noqa: F541
+            if not confirmation_prompt or ask("Repeat for confirmation: ") == value:
                 return value
         except EOFError as exc:
             raise Abort from exc

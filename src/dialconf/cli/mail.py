@@ -26,9 +26,14 @@ def _existing_mail_id(mail_id: int) -> int:
 @app.command("list")
 def list_(
     ctx: Context,
-    tenant: str | None = Option(None, "--tenant", "-t", metavar="T"),
-    status: str | None = Option(None, "--status", metavar="queued|sending|sent|failed"),
-    limit: int = Option(200, "--limit", min=1, max=100000),
+    tenant: str | None = Option(None, "--tenant", "-t", metavar="T", help="Only this tenant's mail."),
+    status: str | None = Option(
+        None,
+        "--status",
+        metavar="queued|sending|sent|failed",
+        help="Only mail in this state; failed ones are printed with the reason.",
+    ),
+    limit: int = Option(200, "--limit", min=1, max=100000, help="At most N emails."),
     as_json: bool = JSON,
 ) -> None:
     """List emails, newest first."""

@@ -26,11 +26,9 @@ def add(
     ctx: Context,
     tenant: str,
     number: str = Argument(..., metavar="+E164"),
-    bridge: str | None = Option(
-        None, "--bridge", help="Bridge name (default: the tenant's first bridge)."
-    ),
+    bridge: str | None = Option(None, "--bridge", help="Bridge name (default: the tenant's first bridge)."),
     toll_free: bool = Option(False, "--toll-free", help="The number is toll-free."),
-    city: str | None = Option(None, "--city", metavar="TEXT"),
+    city: str | None = Option(None, "--city", metavar="TEXT", help="City shown beside the number."),
     default: bool = Option(False, "--default", help="Make it the bridge default (toll numbers only)."),
     language: list[str] = Option(
         [], "--language", metavar="L", help="Prompt language; first is primary, up to 4 more. Default en-US."

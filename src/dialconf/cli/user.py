@@ -72,18 +72,31 @@ def enable(
     email: str = Option(..., "--email", metavar="ADDR", help="Primary email address."),
     name: str = Option(..., "--name", metavar="TEXT", help="Display name."),
     country: str | None = Option(None, "--country", metavar="CC", help="Usage country, e.g. US."),
-    provider: str = Option("builtin", "--provider", metavar="builtin|third-party"),
-    toll_number: str | None = Option(None, "--toll-number", metavar="+E164"),
-    toll_free_number: str | None = Option(None, "--toll-free-number", metavar="+E164"),
+    provider: str = Option(
+        "builtin",
+        "--provider",
+        metavar="builtin|third-party",
+        help="Who hosts the user's meetings: dialconf itself, or a third-party provider (then see set-acp).",
+    ),
+    toll_number: str | None = Option(
+        None,
+        "--toll-number",
+        metavar="+E164",
+        help="Default toll number in the user's invitations (default: the bridge default).",
+    ),
+    toll_free_number: str | None = Option(
+        None,
+        "--toll-free-number",
+        metavar="+E164",
+        help="Toll-free number in the user's invitations (default: none).",
+    ),
     conference_id: str | None = Option(
         None,
         "--conference-id",
         metavar="DIGITS",
         help="A chosen ID (static mode) or the third-party provider's ID.",
     ),
-    bridge: str | None = Option(
-        None, "--bridge", help="Bridge name (default: the tenant's first bridge)."
-    ),
+    bridge: str | None = Option(None, "--bridge", help="Bridge name (default: the tenant's first bridge)."),
     phone: str | None = Option(
         None, "--phone", metavar="+E164", help="The user's own phone (kept out of PINs)."
     ),
@@ -150,10 +163,10 @@ def show(ctx: Context, upn: str, as_json: bool = JSON) -> None:
 def list_(
     ctx: Context,
     tenant: str = TENANT,
-    search: str | None = Option(
-        None, "--search", metavar="TEXT", help="Part of the UPN, name or email."
+    search: str | None = Option(None, "--search", metavar="TEXT", help="Part of the UPN, name or email."),
+    provider: str | None = Option(
+        None, "--provider", metavar="builtin|third-party", help="Only users of this provider."
     ),
-    provider: str | None = Option(None, "--provider", metavar="builtin|third-party"),
     limit: int = Option(100, "--limit", metavar="N", help="At most N users (1-1000)."),
     offset: int = Option(0, "--offset", metavar="N", help="Skip the first N users."),
     as_json: bool = JSON,
@@ -235,12 +248,18 @@ def set_conference_id(
 def set_acp(
     ctx: Context,
     upn: str,
-    provider_name: str = Option(..., "--provider-name", metavar="TEXT"),
-    toll_number: str = Option(..., "--toll-number", metavar="+E164"),
-    toll_free_number: list[str] = Option([], "--toll-free-number", metavar="+E164"),
-    participant_passcode: str = Option(..., "--participant-passcode", metavar="DIGITS"),
-    url: str | None = Option(None, "--url", metavar="URL"),
-    domain: str | None = Option(None, "--domain", metavar="TEXT"),
+    provider_name: str = Option(..., "--provider-name", metavar="TEXT", help="The provider's name."),
+    toll_number: str = Option(..., "--toll-number", metavar="+E164", help="The provider's toll number."),
+    toll_free_number: list[str] = Option(
+        [], "--toll-free-number", metavar="+E164", help="A toll-free number of the provider; repeat for more."
+    ),
+    participant_passcode: str = Option(
+        ..., "--participant-passcode", metavar="DIGITS", help="The passcode participants type (4-20 digits)."
+    ),
+    url: str | None = Option(
+        None, "--url", metavar="URL", help="The provider's web page for the user's meetings."
+    ),
+    domain: str | None = Option(None, "--domain", metavar="TEXT", help="The provider's domain."),
     send_email: bool | None = EMAIL,
     as_json: bool = JSON,
 ) -> None:
@@ -295,8 +314,8 @@ def send_info(ctx: Context, upn: str, to: str | None = TO, as_json: bool = JSON)
 def set_default_number(
     ctx: Context,
     upn: str,
-    toll: str | None = Option(None, "--toll", metavar="+E164"),
-    toll_free: str | None = Option(None, "--toll-free", metavar="+E164"),
+    toll: str | None = Option(None, "--toll", metavar="+E164", help="The new default toll number."),
+    toll_free: str | None = Option(None, "--toll-free", metavar="+E164", help="The new toll-free number."),
     send_email: bool | None = EMAIL,
     as_json: bool = JSON,
 ) -> None:
@@ -316,11 +335,14 @@ def import_(
     file: Path = Argument(
         ...,
         metavar="FILE.csv",
-        help="Columns upn,email,name[,country,provider,toll_number,toll_free_number,conference_id].",
+        help="A UTF-8 CSV file with a header row, or - for stdin. Columns: upn, email, name (required); "
+        "country, provider, toll_number, toll_free_number, conference_id (optional).",
     ),
     tenant: str = TENANT,
     dry_run: bool = Option(False, "--dry-run", help="Only check the file; change nothing."),
-    bridge: str | None = Option(None, "--bridge"),
+    bridge: str | None = Option(
+        None, "--bridge", help="Bridge of the imported users (default: the tenant's first bridge)."
+    ),
     send_email: bool | None = EMAIL,
     allow_weak: bool = Option(
         False, "--allow-weak", help="Accept trivially guessable chosen IDs anywhere in the file."
