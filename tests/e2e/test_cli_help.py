@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 from dialconf.cli.app import REGISTRY, app, run
 from dialconf.cli.framework import App, Command
+from tests.conftest import TEST_KEY, Cli, seed_tenant
 
 HEAVY = ("sqlalchemy", "jinja2", "aiosmtpd", "pydantic", "rich", "typer", "alembic", "psycopg")
 
@@ -40,6 +42,43 @@ def test_help_of_a_sub_command_loads_no_database_or_mail_library() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "[0, 0, 0] []"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tenant", "list", "--json"],
+        ["user", "show", "ada@contoso.com", "--json"],
+        ["user", "show", "ada@contoso.com"],
+    ],
+    ids=["tenant-list", "user-show-json", "user-show-table"],
+)
+def test_a_command_that_sends_no_mail_loads_no_mail_template_migration_or_smtp_library(
+    sqlite_cli: Cli, args: list[str]
+) -> None:
+    seed_tenant(sqlite_cli)
+    sqlite_cli.ok(
+        "user",
+        "enable",
+        "ada@contoso.com",
+        "--tenant",
+        "contoso",
+        "--email",
+        "ada@contoso.com",
+        "--name",
+        "Ada",
+    )
+    probe = (
+        "import sys\n"
+        "from dialconf.cli.app import run\n"
+        f"code = run({args!r})\n"
+        "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'jinja2', 'alembic', 'aiosmtpd', 'typer'}),"
+        " file=sys.stderr)\n"
+    )
+    env = {**os.environ, "DIALCONF_DATABASE_URL": sqlite_cli.url, "DIALCONF_SECRET_KEY": TEST_KEY}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert "ada@contoso.com" in done.stdout or "contoso" in done.stdout
+    assert done.stderr.splitlines()[-1] == "0 []", done.stderr
 
 
 def _commands() -> list[tuple[str, ...]]:
