@@ -241,3 +241,24 @@ def test_on_off_pairs_repeatable_options_and_short_names_parse_as_declared() -> 
     parser, _, _ = group.commands["list"].parser("dialconf user list")
     parsed = parser.parse_args(["-t", "contoso"])
     assert (parsed.tenant, parsed.limit, parsed.offset, parsed.search) == ("contoso", 100, 0, None)
+
+
+def test_an_option_takes_the_next_word_as_its_value_even_when_it_starts_with_a_dash(
+    sqlite_cli: Cli,
+) -> None:
+    seed_tenant(sqlite_cli)
+    enabled = sqlite_cli.ok(
+        "user",
+        "enable",
+        "ann@contoso.com",
+        "--tenant",
+        "contoso",
+        "--email",
+        "ann@contoso.com",
+        "--name",
+        "-Ann",
+    )
+    assert enabled["display_name"] == "-Ann"
+    assert [u["upn"] for u in sqlite_cli.ok("user", "list", "-t", "contoso", "--search", "-Ann")] == [
+        "ann@contoso.com"
+    ]

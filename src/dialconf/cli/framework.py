@@ -599,7 +599,7 @@ class App:
         parser, params, context_name = self._group_parser(ctx.command_path)
         at = _first_positional(parser, args)
         head, rest = args[:at], args[at:]
-        namespace = parser.parse_args(head)
+        namespace = parser.parse_args(_glued(parser, head))
         if not rest:  # no sub-command: show what there is, as a usage error
             raise UsageError("missing command", prog=parser.prog, usage="", help_text=parser.format_help())
         name, rest = rest[0], rest[1:]
@@ -614,7 +614,28 @@ class App:
         if isinstance(entry, App):
             return entry._run(rest, child)
         parser, params, context_name = entry.parser(child.command_path)
-        return _call(entry, parser.parse_args(rest), params, context_name, child)
+        return _call(entry, parser.parse_args(_glued(parser, rest)), params, context_name, child)
+
+
+def _glued(parser: _Parser, args: list[str]) -> list[str]:
+    """`--name -Ann` as `--name=-Ann`: an option that takes a value takes the next word, whatever it is.
+
+    (argparse alone would read a value starting with '-' as another option.)
+    """
+    takes_value = {s for a in parser._actions if a.nargs != 0 for s in a.option_strings}
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return out + args[i:]
+        if arg in takes_value and i + 1 < len(args) and args[i + 1].startswith("-"):
+            out.append(f"{arg}={args[i + 1]}" if arg.startswith("--") else f"{arg}{args[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
 
 
 def _first_positional(parser: _Parser, args: list[str]) -> int:
