@@ -33,10 +33,18 @@ only when the name is chosen; a lazy entry may also name a single command: `attr
 own options (given before the sub-command); it runs before the sub-command, with its Context.
 
 The Context (`ctx.obj`, `ctx.parent`, `ctx.find_root()`, `ctx.call_on_close(f)`,
-`ctx.command_path`), `Exit(code)`, `Abort`, `UsageError`, `prompt()` and `confirm()` behave like
-Typer's. `App.__call__(args, prog_name=...)` runs the command line and returns the command's
-result; usage errors raise `UsageError` (the caller prints it with `.show()` and exits 2), and a
-group given no sub-command raises `UsageError` after its help, as Typer's `no_args_is_help` does.
+`ctx.command_path`), `Exit(code)`, `Abort`, `UsageError`, `echo()`, `prompt()` and `confirm()`
+behave like Typer's. Not supported (add them here if a command needs them): envvar, hidden,
+count, prompt= on an option, callbacks on options, and shell completion.
+
+`App.__call__(args, prog_name=...)` runs the command line and returns the command's result;
+`--help` prints the help and returns 0. Usage errors raise `UsageError` (the caller prints it with
+`.show()` and exits 2); a group given no sub-command raises one whose `.show()` prints the
+group's help, as Typer's `no_args_is_help` does.
+
+To keep start-up fast, a command module imports the services (and so SQLAlchemy, Jinja2, ...)
+inside its command functions, not at the top: `dialconf user --help` imports the module to list
+its commands.
 """
 
 from __future__ import annotations
@@ -71,11 +79,16 @@ class Abort(Exception):
 
 
 class UsageError(Exception):
-    """The command line is wrong: `show()` prints the usage and the message on stderr; exit 2."""
+    """The command line is wrong: `show()` prints the usage and the message on stderr; exit 2.
+
+    A command may raise it itself (`raise UsageError("--a and --b contradict each other")`).
+    """
 
     exit_code = 2
 
-    def __init__(self, message: str, *, prog: str, usage: str, help_text: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, prog: str = "dialconf", usage: str = "", help_text: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.prog = prog
@@ -86,9 +99,8 @@ class UsageError(Exception):
         if self.help_text is not None:  # a group given no sub-command: its help says it all
             sys.stderr.write(self.help_text)
             return
-        sys.stderr.write(
-            f"{self.usage}\nTry '{self.prog} --help' for help.\n\n{self.prog}: error: {self.message}\n"
-        )
+        usage = f"{self.usage}\nTry '{self.prog} --help' for help.\n\n" if self.usage else ""
+        sys.stderr.write(f"{usage}{self.prog}: error: {self.message}\n")
 
 
 class _HelpRequested(Exception):
@@ -173,6 +185,11 @@ def Option(
 def Argument(default: Any = REQUIRED, *, metavar: str | None = None, help: str | None = None) -> Any:
     """Declare a positional argument: see ArgumentInfo."""
     return ArgumentInfo(default, metavar=metavar, help=help)
+
+
+def echo(message: str = "", *, err: bool = False) -> None:
+    """Print a line on stdout (or stderr with `err`), as typer.echo does."""
+    print(message, file=sys.stderr if err else sys.stdout)
 
 
 def prompt(text: str, *, hide_input: bool = False, confirmation_prompt: bool = False) -> str:
@@ -531,6 +548,8 @@ class App:
         if help is not None:
             app.help = help
         self.entries[name] = app
+
+    add_typer = add_app  # the name Typer gives it, so that Typer-style code ports unchanged
 
     def add_lazy(
         self, name: str, module: str, *, help: str, attribute: str = "app", command: str | None = None
