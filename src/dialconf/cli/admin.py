@@ -4,29 +4,34 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
 from dialconf.cli.common import JSON, runtime
+from dialconf.cli.framework import App, Context, Option, prompt
 from dialconf.cli.output import emit_json, say, show_table
 from dialconf.errors import InvalidInput
-from dialconf.services import admins
 
 NAME = "admin"
 HELP = "Admin and helpdesk accounts of a tenant."
-app = typer.Typer(no_args_is_help=True)
+app = App(help=HELP)
 
 
 @app.command("create")
 def create(
-    ctx: typer.Context,
+    ctx: Context,
     email: str,
-    tenant: str = typer.Option(..., "--tenant", "-t", metavar="T"),
-    role: str = typer.Option(..., "--role", metavar="admin|helpdesk"),
+    tenant: str = Option(..., "--tenant", "-t", metavar="T", help="Tenant name."),
+    role: str = Option(
+        ...,
+        "--role",
+        metavar="admin|helpdesk",
+        help="admin: manages the tenant; helpdesk: looks up users, resets their IDs and PINs, resends their info.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Create an account; the password is read from stdin (first line), never from the command line."""
+    from dialconf.services import admins
+
     if sys.stdin.isatty():
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     if not password:
@@ -42,9 +47,13 @@ def create(
 
 @app.command("list")
 def list_(
-    ctx: typer.Context, tenant: str = typer.Option(..., "--tenant", "-t", metavar="T"), as_json: bool = JSON
+    ctx: Context,
+    tenant: str = Option(..., "--tenant", "-t", metavar="T", help="Tenant name."),
+    as_json: bool = JSON,
 ) -> None:
     """List the admin accounts of a tenant."""
+    from dialconf.services import admins
+
     rt = runtime(ctx)
     views = admins.list_admins(rt.uow(), tenant=tenant, actor=rt.actor)
     if as_json:

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 import json
 
-import typer
-
 from dialconf.cli.common import JSON, runtime
+from dialconf.cli.framework import App, Context, Option
 from dialconf.cli.output import emit_json, show_table
-from dialconf.services import audit as audit_service
 
 NAME = "audit"
 HELP = "Read the audit log: who changed what, when."
-app = typer.Typer(no_args_is_help=True)
+app = App(help=HELP)
 
 
 @app.command("list")
 def list_(
-    ctx: typer.Context,
-    tenant: str | None = typer.Option(None, "--tenant", "-t", metavar="T"),
-    target: str | None = typer.Option(
+    ctx: Context,
+    tenant: str | None = Option(None, "--tenant", "-t", metavar="T", help="Only this tenant's events."),
+    target: str | None = Option(
         None, "--target", metavar="UPN", help="Only events about this user or object."
     ),
-    limit: int = typer.Option(500, "--limit", min=1, max=100000),
+    limit: int = Option(500, "--limit", min=1, max=100000, help="At most N events."),
     as_json: bool = JSON,
 ) -> None:
     """List audit events, newest first."""
+    from dialconf.services import audit as audit_service
+
     rt = runtime(ctx)
     views = audit_service.list_audit(rt.uow(), actor=rt.actor, tenant=tenant, target=target, limit=limit)
     if as_json:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import typer
-
 from dialconf.cli.common import JSON, runtime
+from dialconf.cli.framework import App, Argument, Context, Option
 from dialconf.cli.output import emit_json, say, show_record, show_table
 from dialconf.cli.worker import BATCH, FIRST_RETRY, LEASE, MAX_ATTEMPTS, make_policy, require_smtp
 from dialconf.domain.roles import Permission
 from dialconf.errors import InvalidInput, MailNotFound
-from dialconf.mail.worker import summary
-from dialconf.services import delivery, outbox
 
 NAME = "mail"
 HELP = "The outbox: emails queued, sent and failed."
-app = typer.Typer(no_args_is_help=True)
+app = App(help=HELP)
 STATUSES = ("queued", "sending", "sent", "failed")
 # mail IDs are positive 64-bit integers; a larger number names no mail (and would overflow the driver)
 MAX_MAIL_ID = 2**63 - 1
@@ -28,13 +25,20 @@ def _existing_mail_id(mail_id: int) -> int:
 
 @app.command("list")
 def list_(
-    ctx: typer.Context,
-    tenant: str | None = typer.Option(None, "--tenant", "-t", metavar="T"),
-    status: str | None = typer.Option(None, "--status", metavar="queued|sending|sent|failed"),
-    limit: int = typer.Option(200, "--limit", min=1, max=100000),
+    ctx: Context,
+    tenant: str | None = Option(None, "--tenant", "-t", metavar="T", help="Only this tenant's mail."),
+    status: str | None = Option(
+        None,
+        "--status",
+        metavar="queued|sending|sent|failed",
+        help="Only mail in this state; failed ones are printed with the reason.",
+    ),
+    limit: int = Option(200, "--limit", min=1, max=100000, help="At most N emails."),
     as_json: bool = JSON,
 ) -> None:
     """List emails, newest first."""
+    from dialconf.services import outbox
+
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be queued, sending, sent or failed, not '{status}'")
     rt = runtime(ctx)
@@ -71,8 +75,10 @@ def list_(
 
 
 @app.command("show")
-def show(ctx: typer.Context, mail_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
+def show(ctx: Context, mail_id: int = Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
     """Show one email with its text; a PIN in it is masked (only its recipient ever sees it)."""
+    from dialconf.services import outbox
+
     rt = runtime(ctx)
     view = outbox.show_mail(rt.uow(), actor=rt.actor, mail_id=_existing_mail_id(mail_id))
     if as_json:
@@ -99,8 +105,8 @@ def show(ctx: typer.Context, mail_id: int = typer.Argument(..., metavar="ID"), a
 
 @app.command("send-pending")
 def send_pending(
-    ctx: typer.Context,
-    now: bool = typer.Option(False, "--now", help="Also send messages still waiting out a retry backoff."),
+    ctx: Context,
+    now: bool = Option(False, "--now", help="Also send messages still waiting out a retry backoff."),
     batch_size: int = BATCH,
     max_attempts: int = MAX_ATTEMPTS,
     first_retry: float = FIRST_RETRY,
@@ -108,6 +114,9 @@ def send_pending(
     as_json: bool = JSON,
 ) -> None:
     """Deliver the messages that are due, once, and say how many were sent, deferred and failed."""
+    from dialconf.mail.worker import summary
+    from dialconf.services import delivery
+
     rt = runtime(ctx)
     rt.require(Permission.RUN_SERVICES)
     transport = require_smtp(rt.settings.smtp, "dialconf mail send-pending")
@@ -127,8 +136,10 @@ def send_pending(
 
 
 @app.command("retry")
-def retry(ctx: typer.Context, mail_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
+def retry(ctx: Context, mail_id: int = Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
     """Queue a failed email again; the next delivery pass sends it. A failed PIN email was erased: reset the PIN."""
+    from dialconf.services import delivery
+
     rt = runtime(ctx)
     view = delivery.retry_mail(rt.uow(), actor=rt.actor, mail_id=_existing_mail_id(mail_id))
     if as_json:

@@ -2,6 +2,9 @@
 
 Everything printed is data: stored values can hold '[', ']' or ':name:' (a display name such as
 'Eve [/x] Evil'), so no string is ever read as rich markup or emoji codes.
+
+rich is imported only when a table, a record, a message or a progress bar is printed: --json
+output and the parsing of the command line do without it.
 """
 
 from __future__ import annotations
@@ -10,12 +13,11 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
 
 def _plain(obj: Any) -> Any:
@@ -28,10 +30,15 @@ def emit_json(data: Any) -> None:
 
 
 def console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
 
 
 def show_record(title: str, fields: Sequence[tuple[str, Any]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=Text(title), show_header=False, title_justify="left", box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
@@ -46,6 +53,8 @@ def show_table(
     if not rows:
         console().print(empty)
         return
+    from rich.table import Table
+
     table = Table(*columns, header_style="bold")
     for row in rows:
         table.add_row(*(_text(v) for v in row))
@@ -58,6 +67,8 @@ def say(message: str) -> None:
 
 def _text(value: Any) -> Text:
     """A table cell: literal text, never markup."""
+    from rich.text import Text
+
     if value is None:
         return Text("-")
     if isinstance(value, bool):
@@ -73,6 +84,9 @@ def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], Non
     if not enabled or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     with Progress(
         TextColumn(label),
         BarColumn(),

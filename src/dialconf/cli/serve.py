@@ -4,30 +4,31 @@ from __future__ import annotations
 
 import threading
 from contextlib import ExitStack
-
-import typer
+from typing import TYPE_CHECKING
 
 from dialconf.cli.common import runtime
+from dialconf.cli.framework import App, Context
 from dialconf.cli.output import say
-from dialconf.cli.runtime import Runtime
 from dialconf.cli.worker import database_label, stop_on_signals, timestamped
 from dialconf.config import SECRET_FILE_NAME, SmtpSettings
 from dialconf.domain.roles import Permission
-from dialconf.mail.catcher import MailCatcher
-from dialconf.mail.smtp import SmtpTransport
-from dialconf.mail.worker import DeliveryWorker
-from dialconf.store.uplock import hold_up_lock
+
+if TYPE_CHECKING:
+    from dialconf.cli.runtime import Runtime
+    from dialconf.mail.catcher import MailCatcher
 
 
-def register(app: typer.Typer) -> None:
+def register(app: App) -> None:
     @app.command("up")
-    def up(ctx: typer.Context) -> None:
+    def up(ctx: Context) -> None:
         """Run dialconf on this machine: the embedded database and mail delivery, until Ctrl-C.
 
         Without DIALCONF_SMTP_HOST, mail goes to an embedded mail catcher on 127.0.0.1: it is
         delivered over SMTP as usual but sent no further; read it with `dialconf mail list` and
         `dialconf mail show ID`. One `up` at a time runs on a SQLite database: a second one is refused.
         """
+        from dialconf.store.uplock import hold_up_lock
+
         rt = runtime(ctx)
         rt.require(Permission.RUN_SERVICES)
         path = rt.settings.sqlite_path()
@@ -40,6 +41,10 @@ def register(app: typer.Typer) -> None:
 
 def _serve(rt: Runtime) -> None:
     """Run the services of `up` until a signal stops them (the caller holds the `up` lock)."""
+    from dialconf.mail.catcher import MailCatcher
+    from dialconf.mail.smtp import SmtpTransport
+    from dialconf.mail.worker import DeliveryWorker
+
     rt.ensure_schema()
     rt.settings.pin_key()
     path = rt.settings.sqlite_path()
@@ -84,3 +89,8 @@ def _serve(rt: Runtime) -> None:
             if catcher is not None:
                 catcher.stop()
     say("dialconf up: stopped")
+
+
+# `dialconf up` is a top-level command: the CLI imports this module only when it is chosen
+app = App()
+register(app)

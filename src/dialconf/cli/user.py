@@ -9,19 +9,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-import typer
-
 from dialconf.cli.common import EMAIL, JSON, TO, runtime
+from dialconf.cli.framework import App, Argument, Context, Option
 from dialconf.cli.output import emit_json, progress_bar, say, show_record, show_table
 from dialconf.errors import InvalidInput
-from dialconf.services import bulk_pins, importing, resets, users
 from dialconf.services.views import ActionResult, PinResetResult, ResetResult, UserView
 
 NAME = "user"
 HELP = "Users enabled for audio conferencing: conference IDs, PINs, numbers and providers."
-app = typer.Typer(no_args_is_help=True)
-TENANT = typer.Option(..., "--tenant", "-t", metavar="T", help="Tenant name.")
-ALLOW_WEAK = typer.Option(
+app = App(help=HELP)
+TENANT = Option(..., "--tenant", "-t", metavar="T", help="Tenant name.")
+ALLOW_WEAK = Option(
     False,
     "--allow-weak",
     help="Accept a trivially guessable chosen ID (one digit repeated, a straight run such as 1234567).",
@@ -68,29 +66,42 @@ def _action(result: ActionResult, as_json: bool) -> None:
 
 @app.command("enable")
 def enable(
-    ctx: typer.Context,
+    ctx: Context,
     upn: str,
     tenant: str = TENANT,
-    email: str = typer.Option(..., "--email", metavar="ADDR", help="Primary email address."),
-    name: str = typer.Option(..., "--name", metavar="TEXT", help="Display name."),
-    country: str | None = typer.Option(None, "--country", metavar="CC", help="Usage country, e.g. US."),
-    provider: str = typer.Option("builtin", "--provider", metavar="builtin|third-party"),
-    toll_number: str | None = typer.Option(None, "--toll-number", metavar="+E164"),
-    toll_free_number: str | None = typer.Option(None, "--toll-free-number", metavar="+E164"),
-    conference_id: str | None = typer.Option(
+    email: str = Option(..., "--email", metavar="ADDR", help="Primary email address."),
+    name: str = Option(..., "--name", metavar="TEXT", help="Display name."),
+    country: str | None = Option(None, "--country", metavar="CC", help="Usage country, e.g. US."),
+    provider: str = Option(
+        "builtin",
+        "--provider",
+        metavar="builtin|third-party",
+        help="Who hosts the user's meetings: dialconf itself, or a third-party provider (then see set-acp).",
+    ),
+    toll_number: str | None = Option(
+        None,
+        "--toll-number",
+        metavar="+E164",
+        help="Default toll number in the user's invitations (default: the bridge default).",
+    ),
+    toll_free_number: str | None = Option(
+        None,
+        "--toll-free-number",
+        metavar="+E164",
+        help="Toll-free number in the user's invitations (default: none).",
+    ),
+    conference_id: str | None = Option(
         None,
         "--conference-id",
         metavar="DIGITS",
         help="A chosen ID (static mode) or the third-party provider's ID.",
     ),
-    bridge: str | None = typer.Option(
-        None, "--bridge", help="Bridge name (default: the tenant's first bridge)."
-    ),
-    phone: str | None = typer.Option(
+    bridge: str | None = Option(None, "--bridge", help="Bridge name (default: the tenant's first bridge)."),
+    phone: str | None = Option(
         None, "--phone", metavar="+E164", help="The user's own phone (kept out of PINs)."
     ),
-    no_email: bool = typer.Option(False, "--no-email", help="Do not send the welcome email."),
-    force_email: bool = typer.Option(
+    no_email: bool = Option(False, "--no-email", help="Do not send the welcome email."),
+    force_email: bool = Option(
         False, "--send-email", help="Send the welcome email even when the tenant's auto_email is off."
     ),
     to: str | None = TO,
@@ -102,6 +113,8 @@ def enable(
     --email ADDR is the user's address; --no-email skips the welcome email, and --send-email (or a
     bare --email with no address after it) sends it even when the tenant's auto_email is off.
     """
+    from dialconf.services import users
+
     if no_email and force_email:
         raise InvalidInput("--no-email and --send-email contradict each other")
     send_email = False if no_email else (True if force_email else None)
@@ -128,15 +141,19 @@ def enable(
 
 
 @app.command("disable")
-def disable(ctx: typer.Context, upn: str, send_email: bool | None = EMAIL, as_json: bool = JSON) -> None:
+def disable(ctx: Context, upn: str, send_email: bool | None = EMAIL, as_json: bool = JSON) -> None:
     """Disable a user: the conference ID and PIN stop working at once."""
+    from dialconf.services import users
+
     rt = runtime(ctx)
     _action(users.disable_user(rt.uow(), upn=upn, actor=rt.actor, send_email=send_email), as_json)
 
 
 @app.command("show")
-def show(ctx: typer.Context, upn: str, as_json: bool = JSON) -> None:
+def show(ctx: Context, upn: str, as_json: bool = JSON) -> None:
     """Show a user, with the conference ID (never the PIN)."""
+    from dialconf.services import users
+
     rt = runtime(ctx)
     view = users.show_user(rt.uow(), upn=upn, actor=rt.actor)
     emit_json(view) if as_json else _show_user(view)
@@ -144,17 +161,19 @@ def show(ctx: typer.Context, upn: str, as_json: bool = JSON) -> None:
 
 @app.command("list")
 def list_(
-    ctx: typer.Context,
+    ctx: Context,
     tenant: str = TENANT,
-    search: str | None = typer.Option(
-        None, "--search", metavar="TEXT", help="Part of the UPN, name or email."
+    search: str | None = Option(None, "--search", metavar="TEXT", help="Part of the UPN, name or email."),
+    provider: str | None = Option(
+        None, "--provider", metavar="builtin|third-party", help="Only users of this provider."
     ),
-    provider: str | None = typer.Option(None, "--provider", metavar="builtin|third-party"),
-    limit: int = typer.Option(100, "--limit", metavar="N", help="At most N users (1-1000)."),
-    offset: int = typer.Option(0, "--offset", metavar="N", help="Skip the first N users."),
+    limit: int = Option(100, "--limit", metavar="N", help="At most N users (1-1000)."),
+    offset: int = Option(0, "--offset", metavar="N", help="Skip the first N users."),
     as_json: bool = JSON,
 ) -> None:
     """List a tenant's users, sorted by sign-in name."""
+    from dialconf.services import users
+
     rt = runtime(ctx)
     views = users.list_users(
         rt.uow(), tenant=tenant, actor=rt.actor, search=search, provider=provider, limit=limit, offset=offset
@@ -182,9 +201,11 @@ def list_(
 
 @app.command("reset-conference-id")
 def reset_conference_id(
-    ctx: typer.Context, upn: str, send_email: bool | None = EMAIL, to: str | None = TO, as_json: bool = JSON
+    ctx: Context, upn: str, send_email: bool | None = EMAIL, to: str | None = TO, as_json: bool = JSON
 ) -> None:
     """Give the user a new random conference ID; the old one stops working for callers at once."""
+    from dialconf.services import resets
+
     rt = runtime(ctx)
     result = resets.reset_conference_id(rt.uow(), upn=upn, actor=rt.actor, send_email=send_email, to=to)
     if as_json:
@@ -200,14 +221,16 @@ def reset_conference_id(
 
 @app.command("set-conference-id")
 def set_conference_id(
-    ctx: typer.Context,
+    ctx: Context,
     upn: str,
-    digits: str = typer.Argument(..., metavar="DIGITS"),
+    digits: str = Argument(..., metavar="DIGITS"),
     send_email: bool | None = EMAIL,
     allow_weak: bool = ALLOW_WEAK,
     as_json: bool = JSON,
 ) -> None:
     """Set a chosen conference ID (static mode), or type in a third-party provider's ID."""
+    from dialconf.services import resets
+
     rt = runtime(ctx)
     result = resets.set_conference_id(
         rt.uow(), upn=upn, digits=digits, actor=rt.actor, send_email=send_email, allow_weak=allow_weak
@@ -223,18 +246,26 @@ def set_conference_id(
 
 @app.command("set-acp")
 def set_acp(
-    ctx: typer.Context,
+    ctx: Context,
     upn: str,
-    provider_name: str = typer.Option(..., "--provider-name", metavar="TEXT"),
-    toll_number: str = typer.Option(..., "--toll-number", metavar="+E164"),
-    toll_free_number: list[str] = typer.Option([], "--toll-free-number", metavar="+E164"),
-    participant_passcode: str = typer.Option(..., "--participant-passcode", metavar="DIGITS"),
-    url: str | None = typer.Option(None, "--url", metavar="URL"),
-    domain: str | None = typer.Option(None, "--domain", metavar="TEXT"),
+    provider_name: str = Option(..., "--provider-name", metavar="TEXT", help="The provider's name."),
+    toll_number: str = Option(..., "--toll-number", metavar="+E164", help="The provider's toll number."),
+    toll_free_number: list[str] = Option(
+        [], "--toll-free-number", metavar="+E164", help="A toll-free number of the provider; repeat for more."
+    ),
+    participant_passcode: str = Option(
+        ..., "--participant-passcode", metavar="DIGITS", help="The passcode participants type (4-20 digits)."
+    ),
+    url: str | None = Option(
+        None, "--url", metavar="URL", help="The provider's web page for the user's meetings."
+    ),
+    domain: str | None = Option(None, "--domain", metavar="TEXT", help="The provider's domain."),
     send_email: bool | None = EMAIL,
     as_json: bool = JSON,
 ) -> None:
     """Use a third-party audio conferencing provider (ACP) for this user."""
+    from dialconf.services import users
+
     rt = runtime(ctx)
     result = users.set_acp(
         rt.uow(),
@@ -253,9 +284,11 @@ def set_acp(
 
 @app.command("reset-pin")
 def reset_pin(
-    ctx: typer.Context, upn: str, send_email: bool | None = EMAIL, to: str | None = TO, as_json: bool = JSON
+    ctx: Context, upn: str, send_email: bool | None = EMAIL, to: str | None = TO, as_json: bool = JSON
 ) -> None:
     """Generate a new leader PIN. It is shown here once, and also emailed to the user when email is on."""
+    from dialconf.services import resets
+
     rt = runtime(ctx)
     result = resets.reset_pin(rt.uow(), upn=upn, actor=rt.actor, send_email=send_email, to=to)
     if as_json:
@@ -268,8 +301,10 @@ def reset_pin(
 
 
 @app.command("send-info")
-def send_info(ctx: typer.Context, upn: str, to: str | None = TO, as_json: bool = JSON) -> None:
+def send_info(ctx: Context, upn: str, to: str | None = TO, as_json: bool = JSON) -> None:
     """Email the conference ID and dial-in numbers to the user. Never includes the PIN."""
+    from dialconf.services import resets
+
     rt = runtime(ctx)
     result = resets.send_info(rt.uow(), upn=upn, actor=rt.actor, to=to)
     emit_json(result) if as_json else say(f"{result.upn}: {result.message}")
@@ -277,14 +312,16 @@ def send_info(ctx: typer.Context, upn: str, to: str | None = TO, as_json: bool =
 
 @app.command("set-default-number")
 def set_default_number(
-    ctx: typer.Context,
+    ctx: Context,
     upn: str,
-    toll: str | None = typer.Option(None, "--toll", metavar="+E164"),
-    toll_free: str | None = typer.Option(None, "--toll-free", metavar="+E164"),
+    toll: str | None = Option(None, "--toll", metavar="+E164", help="The new default toll number."),
+    toll_free: str | None = Option(None, "--toll-free", metavar="+E164", help="The new toll-free number."),
     send_email: bool | None = EMAIL,
     as_json: bool = JSON,
 ) -> None:
     """Change the numbers printed in the user's invitations (they must be on the user's bridge)."""
+    from dialconf.services import users
+
     rt = runtime(ctx)
     result = users.set_default_number(
         rt.uow(), upn=upn, actor=rt.actor, toll=toll, toll_free=toll_free, send_email=send_email
@@ -294,22 +331,27 @@ def set_default_number(
 
 @app.command("import")
 def import_(
-    ctx: typer.Context,
-    file: Path = typer.Argument(
+    ctx: Context,
+    file: Path = Argument(
         ...,
         metavar="FILE.csv",
-        help="Columns upn,email,name[,country,provider,toll_number,toll_free_number,conference_id].",
+        help="A UTF-8 CSV file with a header row, or - for stdin. Columns: upn, email, name (required); "
+        "country, provider, toll_number, toll_free_number, conference_id (optional).",
     ),
     tenant: str = TENANT,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Only check the file; change nothing."),
-    bridge: str | None = typer.Option(None, "--bridge"),
+    dry_run: bool = Option(False, "--dry-run", help="Only check the file; change nothing."),
+    bridge: str | None = Option(
+        None, "--bridge", help="Bridge of the imported users (default: the tenant's first bridge)."
+    ),
     send_email: bool | None = EMAIL,
-    allow_weak: bool = typer.Option(
+    allow_weak: bool = Option(
         False, "--allow-weak", help="Accept trivially guessable chosen IDs anywhere in the file."
     ),
     as_json: bool = JSON,
 ) -> None:
     """Enable users from a CSV file: all rows or none; every bad row is reported with its line number."""
+    from dialconf.services import importing
+
     rt = runtime(ctx)
     with _csv_lines(file) as lines:
         rows = importing.read_csv(lines, name=str(file) if str(file) != "-" else "stdin")
@@ -371,14 +413,16 @@ def _write_private(file: Path, text: str) -> None:
 
 @app.command("export")
 def export(
-    ctx: typer.Context,
+    ctx: Context,
     tenant: str = TENANT,
-    file: Path | None = typer.Argument(None, metavar="[FILE.csv]", help="Write here (default: stdout)."),
+    file: Path | None = Argument(None, metavar="[FILE.csv]", help="Write here (default: stdout)."),
 ) -> None:
     """Export a tenant's users as CSV (the import format); a file is readable by its owner only.
 
     Cells a spreadsheet would run (=, +, -, @, tab, CR; E.164 numbers too) get a leading ' that import drops.
     """
+    from dialconf.services import importing
+
     rt = runtime(ctx)
     text = importing.export_users(rt.uow(), tenant=tenant, actor=rt.actor)
     if file is None:
@@ -388,10 +432,11 @@ def export(
         print(f"wrote {text.count(chr(10)) - 1} users to {file}", file=sys.stderr)
 
 
-SEARCH = typer.Option(None, "--search", metavar="TEXT", help="Only users matching this text.")
+SEARCH = Option(None, "--search", metavar="TEXT", help="Only users matching this text.")
 
 
 def _bulk_summary(tenant: str, results: Sequence[ResetResult | PinResetResult]) -> dict[str, object]:
+
     return {
         "tenant": tenant,
         "reset": len(results),
@@ -402,13 +447,15 @@ def _bulk_summary(tenant: str, results: Sequence[ResetResult | PinResetResult]) 
 
 @app.command("bulk-reset-conference-id")
 def bulk_reset(
-    ctx: typer.Context,
+    ctx: Context,
     tenant: str = TENANT,
     search: str | None = SEARCH,
     send_email: bool | None = EMAIL,
     as_json: bool = JSON,
 ) -> None:
     """Reset the conference IDs of all (or the matching) builtin users of a tenant."""
+    from dialconf.services import resets
+
     rt = runtime(ctx)
     with progress_bar("resetting", not as_json) as progress:
         results = resets.bulk_reset_conference_ids(
@@ -423,13 +470,15 @@ def bulk_reset(
 
 @app.command("bulk-reset-pin")
 def bulk_reset_pin(
-    ctx: typer.Context,
+    ctx: Context,
     tenant: str = TENANT,
     search: str | None = SEARCH,
     send_email: bool | None = EMAIL,
     as_json: bool = JSON,
 ) -> None:
     """Give all (or the matching) builtin users of a tenant a new PIN; prints each PIN once."""
+    from dialconf.services import bulk_pins
+
     rt = runtime(ctx)
     with progress_bar("resetting PINs", not as_json) as progress:
         results = bulk_pins.bulk_reset_pins(
