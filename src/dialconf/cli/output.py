@@ -2,20 +2,35 @@
 
 Everything printed is data: stored values can hold '[', ']' or ':name:' (a display name such as
 'Eve [/x] Evil'), so no string is ever read as rich markup or emoji codes.
+
+No value is ever cut. A table fits the terminal (80 columns when piped) by wrapping its columns,
+except the ones a caller names `whole` (sign-in names, addresses, actions: things people copy),
+which keep their full width; when even that cannot fit, the rows are printed one block each.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from dialconf.services.views import Page
+
+# the narrowest a wrapping column gets (unless its header or values are narrower still)
+NARROWEST = 6
+GAP = 2  # spaces between two columns
+# a row whose cell would wrap onto more lines than this reads better as a block of its own
+MOST_LINES = 4
 
 
 def _plain(obj: Any) -> Any:
@@ -27,29 +42,96 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
+def emit_json_stream(items: Iterable[Any]) -> None:
+    """Print one JSON array, writing each item as it comes: a long list never waits in memory."""
+    out = sys.stdout
+    first = True
+    for item in items:
+        text = json.dumps(_plain(item), indent=2, default=str).replace("\n", "\n  ")
+        out.write(("[\n  " if first else ",\n  ") + text)
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+    out.flush()
+
+
 def console() -> Console:
     return Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
 
 
 def show_record(title: str, fields: Sequence[tuple[str, Any]]) -> None:
-    table = Table(title=Text(title), show_header=False, title_justify="left", box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for name, value in fields:
-        table.add_row(name, _text(value))
-    console().print(table)
+    """A title, then one `name  value` line per field; long text wraps under its value, nothing is cut."""
+    con = console()
+    con.print(Text(title, style="bold"))
+    for line in _record_lines(fields, con.width, whole=()):
+        con.print(line)
 
 
 def show_table(
-    columns: Sequence[str], rows: Sequence[Sequence[Any]], *, empty: str = "nothing to show"
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    empty: str = "nothing to show",
+    whole: Collection[str] = (),
 ) -> None:
+    """Rows under a header, fitted to the terminal; the columns named in `whole` are never wrapped."""
     if not rows:
         console().print(empty)
         return
-    table = Table(*columns, header_style="bold")
-    for row in rows:
-        table.add_row(*(_text(v) for v in row))
-    console().print(table)
+    _print_rows(console(), columns, rows, whole=whole)
+
+
+def show_batches(
+    columns: Sequence[str],
+    batches: Iterable[Sequence[Sequence[Any]]],
+    *,
+    empty: str = "nothing to show",
+    whole: Collection[str] = (),
+) -> None:
+    """show_table for rows that arrive in batches (a whole list): each batch is printed as it comes."""
+    con = console()
+    shown = False
+    for rows in batches:
+        if rows:
+            _print_rows(con, columns, rows, whole=whole, header=not shown)
+            shown = True
+    if not shown:
+        con.print(empty)
+
+
+def show_list(
+    result: Page[Any] | Iterable[Sequence[Any]],
+    *,
+    as_json: bool,
+    columns: Sequence[str],
+    row: Callable[[Any], Sequence[Any]],
+    empty: str,
+    whole: Collection[str] = (),
+    options: str = "--limit or --all",
+) -> None:
+    """A list command's output: a page (and a note on stderr when more rows match), or every batch of --all."""
+    if isinstance(result, Iterable) and not hasattr(result, "total"):
+        batches: Iterable[Sequence[Any]] = result
+        if as_json:
+            emit_json_stream(item for batch in batches for item in batch)
+        else:
+            show_batches(columns, ([row(v) for v in batch] for batch in batches), empty=empty, whole=whole)
+        return
+    page: Page[Any] = result  # type: ignore[assignment]
+    if as_json:
+        emit_json(page.items)
+    else:
+        show_table(columns, [row(v) for v in page.items], empty=empty, whole=whole)
+    note_truncated(page, options=options)
+
+
+def note_truncated(page: Page[Any], *, options: str = "--limit or --all") -> None:
+    """Say on stderr that a list shows only part of what matches: 'showing 100 of 1,001; use ...'."""
+    if not page.truncated:
+        return
+    shown = f"{len(page.items):,}"
+    if page.offset:
+        shown = f"{page.offset + 1:,}-{page.offset + len(page.items):,}" if page.items else "none"
+    print(f"showing {shown} of {page.total:,}; use {options}", file=sys.stderr)
 
 
 def say(message: str) -> None:
@@ -65,6 +147,119 @@ def _text(value: Any) -> Text:
     if isinstance(value, list):
         return Text(", ".join(str(v) for v in value) or "-")
     return Text(str(value))
+
+
+def _width(text: Text) -> int:
+    return max((cell_len(line) for line in text.plain.splitlines()), default=0)
+
+
+def _longest_word(text: str) -> int:
+    return max((cell_len(word) for word in text.split()), default=0)
+
+
+def _print_rows(
+    con: Console,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    whole: Collection[str],
+    header: bool = True,
+) -> None:
+    cells = [[_text(v) for v in r] for r in rows]
+    widths = _fit(con.width, columns, cells, whole=whole)
+    if widths is None:
+        _print_blocks(con, columns, cells, whole=whole, first=header)
+        return
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        show_header=header,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+        header_style="bold",
+    )
+    for name, width in zip(columns, widths, strict=True):
+        table.add_column(Text(name), width=width, overflow="fold")
+    for r in cells:
+        table.add_row(*r)
+    con.print(table)
+
+
+def _fit(
+    width: int, columns: Sequence[str], cells: Sequence[Sequence[Text]], *, whole: Collection[str]
+) -> list[int] | None:
+    """Column widths that fit `width` with every `whole` column at its full width; None if none do.
+
+    Each wrapping column gets at least NARROWEST; the room left goes to the wrapping columns, first
+    so that their values fit whole (those that need the least first), then their headers. None too
+    when a value would wrap onto more than MOST_LINES lines.
+    """
+    values, natural, least = [], [], []
+    for i, name in enumerate(columns):
+        widest = max((_width(r[i]) for r in cells), default=0)
+        # a header wraps between its words before a value wraps
+        values.append(max(widest, _longest_word(name)))
+        natural.append(max(widest, cell_len(name)))
+        least.append(values[i] if name in whole else min(values[i], NARROWEST))
+    room = width - _overhead(len(columns))
+    if sum(least) > room:
+        return None
+    widths = list(least)
+    spare = room - sum(widths)
+    for wanted in (values, natural):
+        # the columns closest to what they want first: as many as possible end up not wrapping at all
+        for i in sorted(range(len(widths)), key=lambda i: wanted[i] - widths[i]):
+            grow = max(min(wanted[i] - widths[i], spare), 0)
+            widths[i] += grow
+            spare -= grow
+    if any(-(-values[i] // max(widths[i], 1)) > MOST_LINES for i in range(len(widths))):
+        return None
+    return widths
+
+
+def _overhead(count: int) -> int:
+    """Columns of a row that are not values: GAP between two columns (a divider and one padding)."""
+    return max(count - 1, 0) * GAP
+
+
+def _print_blocks(
+    con: Console,
+    columns: Sequence[str],
+    cells: Sequence[Sequence[Text]],
+    *,
+    whole: Collection[str],
+    first: bool,
+) -> None:
+    """One block of `column  value` lines per row, for rows too wide for any table."""
+    for n, r in enumerate(cells):
+        if n or not first:
+            con.print()
+        for line in _record_lines(list(zip(columns, r, strict=True)), con.width, whole=whole):
+            con.print(line)
+
+
+def _record_lines(fields: Sequence[tuple[str, Any]], width: int, *, whole: Collection[str]) -> Iterator[Text]:
+    """`name  value` lines, names aligned; a value too long for the line wraps under itself.
+
+    A value with no space in it (an address, a sign-in name, a URL) or named in `whole` is never
+    broken: it runs past the edge (a terminal shows the rest on the next line) rather than be cut.
+    """
+    names = max((cell_len(name) for name, _ in fields), default=0)
+    indent = names + GAP
+    room = max(width - indent, NARROWEST)
+    for name, value in fields:
+        text = value if isinstance(value, Text) else _text(value)
+        lead = Text(name.ljust(names) + " " * GAP, style="bold")
+        if name in whole or _width(text) <= room or not any(c.isspace() for c in text.plain):
+            # a line of its own, however long: the terminal shows the rest, nothing is cut
+            parts = list(text.split("\n")) or [Text("")]
+        else:
+            parts = list(text.wrap(console(), room, overflow="fold"))
+        for k, part in enumerate(parts):
+            line = (lead if k == 0 else Text(" " * indent)) + part
+            line.rstrip()
+            yield line
 
 
 @contextmanager
