@@ -138,6 +138,19 @@ def say(message: str) -> None:
     console().print(message)
 
 
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on stderr and read the answer from stdin; anything but y or yes is no.
+
+    stdout carries only the command's output, so the question and the echo of the answer stay off it.
+    """
+    sys.stderr.write(f"{question} [y/N]: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):  # end of input: the question's line is ended here
+        sys.stderr.write("\n")
+    return answer.strip().lower() in ("y", "yes")
+
+
 def _text(value: Any) -> Text:
     """A table cell: literal text, never markup."""
     if value is None:

@@ -13,6 +13,7 @@ import typer
 
 from dialconf.cli.common import EMAIL, JSON, TO, runtime
 from dialconf.cli.output import (
+    confirm,
     emit_json,
     emit_json_stream,
     progress_bar,
@@ -457,6 +458,12 @@ def _users(count: int) -> str:
     return f"{count:,} user" + ("" if count == 1 else "s")
 
 
+def _mails(summary: dict[str, object]) -> str:
+    count = summary["emails_queued"]
+    assert isinstance(count, int)
+    return f"{count:,} email" + ("" if count == 1 else "s")
+
+
 def _confirmed(plan: BulkPlan, yes: bool) -> bool:
     """Whether to go on with a bulk reset: --yes, or a 'y' typed on a terminal; refused on a pipe."""
     if yes or plan.count == 0:
@@ -465,7 +472,7 @@ def _confirmed(plan: BulkPlan, yes: bool) -> bool:
         raise InvalidInput(f"refusing to reset {_users(plan.count)} without confirmation; add --yes")
     what = "conference IDs" if plan.action == "conference_id" else "PINs"
     mailed = " and email them" if plan.email else " (no email will be sent)"
-    return typer.confirm(f"Reset the {what} of {_users(plan.count)} in {plan.tenant}{mailed}?", err=True)
+    return confirm(f"Reset the {what} of {_users(plan.count)} in {plan.tenant}{mailed}?")
 
 
 @app.command("bulk-reset-conference-id")
@@ -517,7 +524,7 @@ def bulk_reset(
         empty="no users match: nothing was reset",
         whole={"upn", "new conference ID", "was"},
     )
-    say(f"reset {summary['reset']:,} users; {summary['emails_queued']:,} emails queued")
+    say(f"reset the conference IDs of {_users(len(results))}; {_mails(summary)} queued")
 
 
 @app.command("bulk-reset-pin")
@@ -563,7 +570,7 @@ def bulk_reset_pin(
         empty="no users match: nothing was reset",
         whole={"upn", "new PIN (shown only now)"},
     )
-    say(f"reset {summary['reset']:,} PINs; {summary['emails_queued']:,} emails queued")
+    say(f"reset the PINs of {_users(len(results))}; {_mails(summary)} queued")
 
 
 def _chunks(results: Sequence[T]) -> Iterator[Sequence[T]]:
