@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_KEY, Cli, seed_tenant
-from tests.e2e.conftest import ADA, GRACE, TP, World, database_state
+from tests.e2e.conftest import ADA, DYN, GRACE, TP, World, database_state
 
 BULK = {"id": "bulk-reset-conference-id", "pin": "bulk-reset-pin"}
 
@@ -141,3 +141,10 @@ def test_bulk_pin_reset_on_a_terminal_says_what_it_will_do_before_doing_it(sqlit
 
     code, out, _ = _dialconf_on_a_terminal(sqlite_cli.url, [*args, "--yes"], "")
     assert code == 0 and ADA in out and "reset the PINs of 1 user; 1 email queued" in out
+
+
+def test_bulk_id_reset_of_a_dynamic_tenant_plans_no_email(world: World) -> None:
+    plan = world.cli.ok("user", "bulk-reset-conference-id", "--tenant", "northwind", "--dry-run")
+    assert [u["upn"] for u in plan["users"]] == [DYN]
+    assert plan["mode"] == "dynamic" and plan["email"] is False  # meetings get new IDs; nobody is mailed
+    assert plan["users"][0]["conference_id"] is None

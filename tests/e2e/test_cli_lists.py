@@ -107,46 +107,46 @@ def _import(cli: Cli, tmp_path: Path, count: int) -> list[str]:
     return upns
 
 
-def test_a_capped_list_says_on_stderr_how_many_it_shows_of_how_many(sqlite_cli: Cli, tmp_path: Path) -> None:
-    seed_tenant(sqlite_cli)
-    upns = _import(sqlite_cli, tmp_path, 101)
+def test_a_capped_list_says_on_stderr_how_many_it_shows_of_how_many(cli: Cli, tmp_path: Path) -> None:
+    seed_tenant(cli)
+    upns = _import(cli, tmp_path, 101)
 
-    capped = sqlite_cli("user", "list", "--tenant", "contoso", "--json")
+    capped = cli("user", "list", "--tenant", "contoso", "--json")
     assert capped.code == 0
     assert [u["upn"] for u in capped.json()] == upns[:100]
     assert capped.err == "showing 100 of 101; use --limit or --all\n"
 
-    text = sqlite_cli("user", "list", "--tenant", "contoso")
+    text = cli("user", "list", "--tenant", "contoso")
     assert text.err == "showing 100 of 101; use --limit or --all\n"
     assert upns[99] in text.out and upns[100] not in text.out
 
-    paged = sqlite_cli("user", "list", "--tenant", "contoso", "--limit", "10", "--offset", "20")
+    paged = cli("user", "list", "--tenant", "contoso", "--limit", "10", "--offset", "20")
     assert paged.err == "showing 21-30 of 101; use --limit, --offset or --all\n"
 
-    whole = sqlite_cli("user", "list", "--tenant", "contoso", "--limit", "101", "--json")
+    whole = cli("user", "list", "--tenant", "contoso", "--limit", "101", "--json")
     assert whole.err == "" and len(whole.json()) == 101
 
-    mail = sqlite_cli("mail", "list", "--limit", "100", "--json")
+    mail = cli("mail", "list", "--limit", "100", "--json")
     assert len(mail.json()) == 100 and mail.err == "showing 100 of 101; use --limit or --all\n"
-    events = sqlite_cli("audit", "list", "--limit", "3")
+    events = cli("audit", "list", "--limit", "3")
     assert events.err.startswith("showing 3 of ") and events.err.endswith("; use --limit or --all\n")
 
 
-def test_all_prints_every_row_as_json_array_and_as_table(sqlite_cli: Cli, tmp_path: Path) -> None:
-    seed_tenant(sqlite_cli)
-    upns = _import(sqlite_cli, tmp_path, 101)
+def test_all_prints_every_row_as_json_array_and_as_table(cli: Cli, tmp_path: Path) -> None:
+    seed_tenant(cli)
+    upns = _import(cli, tmp_path, 101)
 
-    every = sqlite_cli("user", "list", "--tenant", "contoso", "--all", "--json")
+    every = cli("user", "list", "--tenant", "contoso", "--all", "--json")
     assert every.code == 0 and every.err == ""
     assert [u["upn"] for u in every.json()] == upns
-    table = sqlite_cli("user", "list", "--tenant", "contoso", "--all")
+    table = cli("user", "list", "--tenant", "contoso", "--all")
     assert all(_lines_holding(table.out, u) for u in upns)
 
-    mail = sqlite_cli("mail", "list", "--all", "--json")
+    mail = cli("mail", "list", "--all", "--json")
     assert sorted(m["to"] for m in mail.json()) == upns and mail.err == ""
-    events = sqlite_cli("audit", "list", "--all", "--json").json()
+    events = cli("audit", "list", "--all", "--json").json()
     assert sum(e["action"] == "user.enable" for e in events) == 101
-    assert sqlite_cli("mail", "list", "--status", "failed", "--all", "--json").json() == []
+    assert cli("mail", "list", "--status", "failed", "--all", "--json").json() == []
 
 
 def test_thousands_are_separated_in_the_capped_list_note(capsys: pytest.CaptureFixture[str]) -> None:
@@ -154,18 +154,18 @@ def test_thousands_are_separated_in_the_capped_list_note(capsys: pytest.CaptureF
     assert capsys.readouterr().err == "showing 100 of 1,001; use --limit or --all\n"
 
 
-def test_every_row_is_read_in_keyset_batches_without_gaps_or_repeats(sqlite_cli: Cli, tmp_path: Path) -> None:
-    seed_tenant(sqlite_cli)
-    upns = _import(sqlite_cli, tmp_path, 23)
+def test_every_row_is_read_in_keyset_batches_without_gaps_or_repeats(cli: Cli, tmp_path: Path) -> None:
+    seed_tenant(cli)
+    upns = _import(cli, tmp_path, 23)
     operator = Actor.operator()
-    batches = list(users.iter_users(sqlite_cli.uow(), tenant="contoso", actor=operator, batch=5))
+    batches = list(users.iter_users(cli.uow(), tenant="contoso", actor=operator, batch=5))
     assert [len(b) for b in batches] == [5, 5, 5, 5, 3]
     assert [v.upn for b in batches for v in b] == upns
-    assert [v.upn for b in users.iter_users(sqlite_cli.uow(), tenant="contoso", actor=operator, offset=20)
+    assert [v.upn for b in users.iter_users(cli.uow(), tenant="contoso", actor=operator, offset=20)
             for v in b] == upns[20:]  # fmt: skip
 
-    mail = [v.id for b in outbox.iter_mail(sqlite_cli.uow(), actor=operator, batch=4) for v in b]
-    assert mail == [v.id for v in outbox.list_mail(sqlite_cli.uow(), actor=operator, limit=1000)]
+    mail = [v.id for b in outbox.iter_mail(cli.uow(), actor=operator, batch=4) for v in b]
+    assert mail == [v.id for v in outbox.list_mail(cli.uow(), actor=operator, limit=1000)]
     assert len(mail) == 23
-    events = [v.id for b in audit.iter_audit(sqlite_cli.uow(), actor=operator, batch=4) for v in b]
-    assert events == [v.id for v in audit.list_audit(sqlite_cli.uow(), actor=operator, limit=1000)]
+    events = [v.id for b in audit.iter_audit(cli.uow(), actor=operator, batch=4) for v in b]
+    assert events == [v.id for v in audit.list_audit(cli.uow(), actor=operator, limit=1000)]

@@ -513,7 +513,7 @@ def bulk_reset(
         emit_json(summary)
         return
     show_batches(
-        ["upn", "new conference ID", "was", "email"],
+        ["upn", "new conference ID", "was", "emailed"],
         (
             [
                 [r.upn, r.conference_id or "one per meeting", r.previous_conference_id, r.email_queued]
@@ -524,7 +524,8 @@ def bulk_reset(
         empty="no users match: nothing was reset",
         whole={"upn", "new conference ID", "was"},
     )
-    say(f"reset the conference IDs of {_users(len(results))}; {_mails(summary)} queued")
+    if results:
+        say(f"reset the conference IDs of {_users(len(results))}; {_mails(summary)} queued")
 
 
 @app.command("bulk-reset-pin")
@@ -565,12 +566,13 @@ def bulk_reset_pin(
         emit_json(summary)
         return
     show_batches(
-        ["upn", "new PIN (shown only now)", "email"],
+        ["upn", "new PIN (shown only now)", "emailed"],
         ([[r.upn, r.pin, r.email_queued] for r in chunk] for chunk in _chunks(results)),
         empty="no users match: nothing was reset",
         whole={"upn", "new PIN (shown only now)"},
     )
-    say(f"reset the PINs of {_users(len(results))}; {_mails(summary)} queued")
+    if results:
+        say(f"reset the PINs of {_users(len(results))}; {_mails(summary)} queued")
 
 
 def _chunks(results: Sequence[T]) -> Iterator[Sequence[T]]:

@@ -326,7 +326,9 @@ def plan_bulk_reset(
             tenant=t.name,
             action=action,
             mode=t.conference_id_mode,
-            email=wants_email(t, send_email),
+            # a dynamic-mode reset renews meeting IDs and mails no one (see _reset_one)
+            email=wants_email(t, send_email)
+            and not (action == "conference_id" and t.conference_id_mode == "dynamic"),
             users=[BulkTarget(upn=r.upn, email=r.email, conference_id=current.get(r.id)) for r in rows],
             user_ids=tuple(r.id for r in rows),
         )
