@@ -11,6 +11,7 @@ from dialconf.domain.roles import Actor
 from dialconf.services import audit, outbox, users
 from dialconf.services.views import Page
 from tests.conftest import Cli, seed_tenant
+from tests.e2e.conftest import ADA, GRACE, MAIN_TOLL, TP, TP_ID, World
 
 # sign-in names of 60 characters: longer than any column an 80-column table could give them
 LONG = [f"{name}.{'x' * (47 - len(name))}@contoso.com" for name in ("ada", "grace", "katherine")]
@@ -169,3 +170,21 @@ def test_every_row_is_read_in_keyset_batches_without_gaps_or_repeats(cli: Cli, t
     assert len(mail) == 23
     events = [v.id for b in audit.iter_audit(cli.uow(), actor=operator, batch=4) for v in b]
     assert events == [v.id for v in audit.list_audit(cli.uow(), actor=operator, limit=1000)]
+
+
+def test_user_export_takes_json_as_an_array_of_rows_or_a_summary_of_the_file_written(
+    world: World, tmp_path: Path
+) -> None:
+    rows = world.cli.ok("user", "export", "--tenant", "contoso")
+    assert [r["upn"] for r in rows] == [ADA, GRACE, TP]
+    assert list(rows[0]) == ["upn", "email", "name", "country", "provider", "toll_number",
+                             "toll_free_number", "conference_id"]  # fmt: skip
+    ada = rows[0]
+    assert ada["name"] == "Ada Lovelace" and ada["toll_number"] == MAIN_TOLL  # as stored: no leading '
+    assert ada["conference_id"] == world.facts["ada_id"] and rows[2]["conference_id"] == TP_ID
+
+    path = tmp_path / "users.csv"
+    summary = world.cli.ok("user", "export", "--tenant", "contoso", str(path))
+    assert summary == {"path": str(path), "rows": 3}
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.read_text(encoding="utf-8").splitlines()[0].startswith("upn,email,name")
