@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich import box
 from rich.cells import cell_len
@@ -23,8 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-if TYPE_CHECKING:
-    from dialconf.services.views import Page
+from dialconf.services.views import Page
 
 # the narrowest a wrapping column gets (unless its header or values are narrower still)
 NARROWEST = 6
@@ -109,14 +108,13 @@ def show_list(
     options: str = "--limit or --all",
 ) -> None:
     """A list command's output: a page (and a note on stderr when more rows match), or every batch of --all."""
-    if isinstance(result, Iterable) and not hasattr(result, "total"):
-        batches: Iterable[Sequence[Any]] = result
+    if not isinstance(result, Page):
         if as_json:
-            emit_json_stream(item for batch in batches for item in batch)
+            emit_json_stream(item for batch in result for item in batch)
         else:
-            show_batches(columns, ([row(v) for v in batch] for batch in batches), empty=empty, whole=whole)
+            show_batches(columns, ([row(v) for v in batch] for batch in result), empty=empty, whole=whole)
         return
-    page: Page[Any] = result  # type: ignore[assignment]
+    page = result
     if as_json:
         emit_json(page.items)
     else:
