@@ -59,4 +59,6 @@ def list_(
     if as_json:
         emit_json(views)
     else:
-        show_table(["email", "role"], [[v.email, v.role] for v in views], empty="no admin accounts")
+        show_table(
+            ["email", "role"], [[v.email, v.role] for v in views], empty="no admin accounts", whole={"email"}
+        )

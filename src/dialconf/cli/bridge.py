@@ -36,6 +36,7 @@ def _show(view: BridgeView) -> None:
             for n in view.numbers
         ],
         empty="no service numbers yet: dialconf number add TENANT +E164",
+        whole={"number"},
     )
 
 

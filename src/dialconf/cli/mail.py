@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from dialconf.cli.common import JSON, runtime
 from dialconf.cli.framework import App, Argument, Context, Option
-from dialconf.cli.output import emit_json, say, show_record, show_table
+from dialconf.cli.output import emit_json, note_truncated, say, show_list, show_record
 from dialconf.cli.worker import BATCH, FIRST_RETRY, LEASE, MAX_ATTEMPTS, make_policy, require_smtp
 from dialconf.domain.roles import Permission
 from dialconf.errors import InvalidInput, MailNotFound
+
+if TYPE_CHECKING:
+    from dialconf.services.views import MailView
 
 NAME = "mail"
 HELP = "The outbox: emails queued, sent and failed."
@@ -34,44 +40,58 @@ def list_(
         help="Only mail in this state; failed ones are printed with the reason.",
     ),
     limit: int = Option(200, "--limit", min=1, max=100000, help="At most N emails."),
+    all_: bool = Option(
+        False, "--all", help="Every matching email, printed as they are read (no --limit)."
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """List emails, newest first."""
+    """List emails, newest first; says on stderr when more match than are shown."""
     from dialconf.services import outbox
+    from dialconf.services.views import Page
 
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be queued, sending, sent or failed, not '{status}'")
     rt = runtime(ctx)
-    views = outbox.list_mail(rt.uow(), actor=rt.actor, tenant=tenant, status=status, limit=limit)
-    if as_json:
-        emit_json(views)
+    uow, actor = rt.uow(), rt.actor
+    result = (
+        outbox.iter_mail(uow, actor=actor, tenant=tenant, status=status)
+        if all_
+        else outbox.list_mail(uow, actor=actor, tenant=tenant, status=status, limit=limit)
+    )
+    if status == "failed" and not as_json:
+        _show_failed(result.items if isinstance(result, Page) else (v for batch in result for v in batch))
+        if isinstance(result, Page):
+            note_truncated(result)
         return
-    if status == "failed":
-        # the reason is the point here, so it is printed whole rather than squeezed into a column
-        for v in views:
-            tries = f"{v.attempts} {'try' if v.attempts == 1 else 'tries'}"
-            say(f"mail {v.id} to {v.to} ({v.kind}, {tries}, queued {v.created_at:%Y-%m-%d %H:%M})")
-            say(f"  why it failed: {v.last_error or '-'}")
-            say(f"  retry with: dialconf mail retry {v.id}")
-        if not views:
-            say("no failed mail")
-        return
-    show_table(
-        [
-            "id",
-            "status",
-            "kind",
-            "to",
-            "subject",
-            "created",
-            "last error",
-        ],
-        [
-            [v.id, v.status, v.kind, v.to, v.subject, v.created_at.strftime("%Y-%m-%d %H:%M"), v.last_error]
-            for v in views
+    show_list(
+        result,
+        as_json=as_json,
+        columns=["id", "status", "kind", "to", "subject", "created", "last error"],
+        row=lambda v: [
+            v.id,
+            v.status,
+            v.kind,
+            v.to,
+            v.subject,
+            v.created_at.strftime("%Y-%m-%d %H:%M"),
+            v.last_error,
         ],
         empty="no mail",
+        whole={"to"},
     )
+
+
+def _show_failed(views: Iterable[MailView]) -> None:
+    # the reason is the point here, so it is printed whole rather than squeezed into a column
+    shown = False
+    for v in views:
+        tries = f"{v.attempts} {'try' if v.attempts == 1 else 'tries'}"
+        say(f"mail {v.id} to {v.to} ({v.kind}, {tries}, queued {v.created_at:%Y-%m-%d %H:%M})")
+        say(f"  why it failed: {v.last_error or '-'}")
+        say(f"  retry with: dialconf mail retry {v.id}")
+        shown = True
+    if not shown:
+        say("no failed mail")
 
 
 @app.command("show")

@@ -78,6 +78,7 @@ def list_(ctx: Context, tenant: str, as_json: bool = JSON) -> None:
             for v in views
         ],
         empty=f"no service numbers yet: dialconf number add {tenant} +E164",
+        whole={"number"},
     )
 
 

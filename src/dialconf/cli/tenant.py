@@ -94,6 +94,7 @@ def list_(ctx: Context, as_json: bool = JSON) -> None:
         ["name", "domains", "ID mode", "auto email", "PIN length", "bridges"],
         [[v.name, v.domains, v.conference_id_mode, v.auto_email, v.pin_length, v.bridges] for v in views],
         empty="no tenants yet: dialconf tenant create NAME",
+        whole={"name"},
     )
 
 

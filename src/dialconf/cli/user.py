@@ -7,18 +7,29 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from dialconf.cli.common import EMAIL, JSON, TO, runtime
 from dialconf.cli.framework import App, Argument, Context, Option
-from dialconf.cli.output import emit_json, progress_bar, say, show_record, show_table
+from dialconf.cli.output import (
+    confirm,
+    emit_json,
+    emit_json_stream,
+    progress_bar,
+    say,
+    show_batches,
+    show_list,
+    show_record,
+    show_table,
+)
 from dialconf.errors import InvalidInput
-from dialconf.services.views import ActionResult, PinResetResult, ResetResult, UserView
+from dialconf.services.views import ActionResult, BulkPlan, PinResetResult, ResetResult, UserView
 
 NAME = "user"
 HELP = "Users enabled for audio conferencing: conference IDs, PINs, numbers and providers."
 app = App(help=HELP)
 TENANT = Option(..., "--tenant", "-t", metavar="T", help="Tenant name.")
+T = TypeVar("T")
 ALLOW_WEAK = Option(
     False,
     "--allow-weak",
@@ -169,33 +180,37 @@ def list_(
     ),
     limit: int = Option(100, "--limit", metavar="N", help="At most N users (1-1000)."),
     offset: int = Option(0, "--offset", metavar="N", help="Skip the first N users."),
+    all_: bool = Option(False, "--all", help="Every matching user, printed as they are read (no --limit)."),
     as_json: bool = JSON,
 ) -> None:
-    """List a tenant's users, sorted by sign-in name."""
+    """List a tenant's users, sorted by sign-in name; says on stderr when more match than are shown."""
     from dialconf.services import users
 
     rt = runtime(ctx)
-    views = users.list_users(
-        rt.uow(), tenant=tenant, actor=rt.actor, search=search, provider=provider, limit=limit, offset=offset
-    )
-    if as_json:
-        emit_json(views)
-        return
-    show_table(
-        ["upn", "name", "provider", "enabled", "conference ID", "toll number", "PIN"],
-        [
-            [
-                v.upn,
-                v.display_name,
-                v.provider,
-                v.enabled,
-                v.conference_id_display,
-                v.toll_number,
-                "set" if v.pin_set else "-",
-            ]
-            for v in views
+    uow, actor = rt.uow(), rt.actor
+    show_list(
+        users.iter_users(uow, tenant=tenant, actor=actor, search=search, provider=provider, offset=offset)
+        if all_
+        else users.list_users(
+            uow, tenant=tenant, actor=actor, search=search, provider=provider, limit=limit, offset=offset
+        ),
+        as_json=as_json,
+        columns=["upn", "name", "provider", "enabled", "conference ID", "toll number", "PIN"],
+        row=lambda v: [
+            v.upn,
+            v.display_name,
+            v.provider,
+            v.enabled,
+            # the ID itself, or the first words of why there is none ("Dynamic — one per meeting")
+            v.conference_id_display
+            if v.conference_id
+            else v.conference_id_display.split(" (")[0].split(" —")[0],
+            v.toll_number,
+            "set" if v.pin_set else "-",
         ],
         empty="no users match",
+        whole={"upn", "conference ID"},
+        options="--limit, --offset or --all" if offset else "--limit or --all",
     )
 
 
@@ -416,6 +431,11 @@ def export(
     ctx: Context,
     tenant: str = TENANT,
     file: Path | None = Argument(None, metavar="[FILE.csv]", help="Write here (default: stdout)."),
+    as_json: bool = Option(
+        False,
+        "--json",
+        help="Print the users as a JSON array (the CSV columns as keys); with FILE, print {path, rows}.",
+    ),
 ) -> None:
     """Export a tenant's users as CSV (the import format); a file is readable by its owner only.
 
@@ -424,15 +444,28 @@ def export(
     from dialconf.services import importing
 
     rt = runtime(ctx)
+    if as_json and file is None:
+        rows = importing.export_rows(rt.uow(), tenant=tenant, actor=rt.actor)
+        emit_json_stream(
+            {name: cell or None for name, cell in zip(importing.COLUMNS, cells, strict=True)}
+            for cells in rows
+        )
+        return
     text = importing.export_users(rt.uow(), tenant=tenant, actor=rt.actor)
     if file is None:
         sys.stdout.write(text)
+        return
+    _write_private(file, text)
+    count = text.count(chr(10)) - 1
+    if as_json:
+        emit_json({"path": str(file), "rows": count})
     else:
-        _write_private(file, text)
-        print(f"wrote {text.count(chr(10)) - 1} users to {file}", file=sys.stderr)
+        print(f"wrote {count} users to {file}", file=sys.stderr)
 
 
 SEARCH = Option(None, "--search", metavar="TEXT", help="Only users matching this text.")
+DRY_RUN = Option(False, "--dry-run", help="Only list the users that would be reset; change nothing.")
+YES = Option(False, "--yes", "-y", help="Do not ask for confirmation (needed when stdin is not a terminal).")
 
 
 def _bulk_summary(tenant: str, results: Sequence[ResetResult | PinResetResult]) -> dict[str, object]:
@@ -445,27 +478,97 @@ def _bulk_summary(tenant: str, results: Sequence[ResetResult | PinResetResult]) 
     }
 
 
+def _bulk_plan(plan: BulkPlan, as_json: bool) -> None:
+    """A dry run's output: who would be reset (and emailed)."""
+    if as_json:
+        emit_json(plan)
+        return
+    current = plan.action == "conference_id" and plan.mode == "static"
+    show_table(
+        ["upn", "email", "conference ID now"] if current else ["upn", "email"],
+        [[t.upn, t.email, t.conference_id] if current else [t.upn, t.email] for t in plan.users],
+        empty="no users match: nothing would be reset",
+        whole={"upn", "email", "conference ID now"},
+    )
+    what = "conference IDs" if plan.action == "conference_id" else "PINs"
+    mailed = "and email them" if plan.email else "without email"
+    say(f"dry run: would reset the {what} of {_users(plan.count)} in {plan.tenant} {mailed}; nothing changed")
+
+
+def _users(count: int) -> str:
+    return f"{count:,} user" + ("" if count == 1 else "s")
+
+
+def _mails(summary: dict[str, object]) -> str:
+    count = summary["emails_queued"]
+    assert isinstance(count, int)
+    return f"{count:,} email" + ("" if count == 1 else "s")
+
+
+def _confirmed(plan: BulkPlan, yes: bool) -> bool:
+    """Whether to go on with a bulk reset: --yes, or a 'y' typed on a terminal; refused on a pipe."""
+    if yes or plan.count == 0:
+        return True
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"refusing to reset {_users(plan.count)} without confirmation; add --yes")
+    what = "conference IDs" if plan.action == "conference_id" else "PINs"
+    mailed = " and email them" if plan.email else " (no email will be sent)"
+    return confirm(f"Reset the {what} of {_users(plan.count)} in {plan.tenant}{mailed}?")
+
+
 @app.command("bulk-reset-conference-id")
 def bulk_reset(
     ctx: Context,
     tenant: str = TENANT,
     search: str | None = SEARCH,
     send_email: bool | None = EMAIL,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
     as_json: bool = JSON,
 ) -> None:
-    """Reset the conference IDs of all (or the matching) builtin users of a tenant."""
+    """Reset the conference IDs of all (or the matching) builtin users of a tenant.
+
+    Asks first on a terminal (--yes skips the question; without a terminal --yes is required).
+    """
     from dialconf.services import resets
 
     rt = runtime(ctx)
+    plan = resets.plan_bulk_reset(
+        rt.uow(), tenant=tenant, actor=rt.actor, action="conference_id", search=search, send_email=send_email
+    )
+    if dry_run:
+        _bulk_plan(plan, as_json)
+        return
+    if not _confirmed(plan, yes):
+        raise InvalidInput("nothing was reset")
     with progress_bar("resetting", not as_json) as progress:
         results = resets.bulk_reset_conference_ids(
-            rt.uow(), tenant=tenant, actor=rt.actor, search=search, send_email=send_email, progress=progress
+            rt.uow(),
+            tenant=tenant,
+            actor=rt.actor,
+            search=search,
+            send_email=send_email,
+            progress=progress,
+            plan=plan,
         )
     summary = _bulk_summary(tenant, results)
     if as_json:
         emit_json(summary)
-    else:
-        say(f"reset {summary['reset']} users; {summary['emails_queued']} emails queued")
+        return
+    show_batches(
+        ["upn", "new conference ID", "was", "emailed"],
+        (
+            [
+                [r.upn, r.conference_id or "one per meeting", r.previous_conference_id, r.email_queued]
+                for r in chunk
+            ]
+            for chunk in _chunks(results)
+        ),
+        empty="no users match: nothing was reset",
+        whole={"upn", "new conference ID", "was"},
+    )
+    if results:
+        say(f"reset the conference IDs of {_users(len(results))}; {_mails(summary)} queued")
 
 
 @app.command("bulk-reset-pin")
@@ -474,21 +577,50 @@ def bulk_reset_pin(
     tenant: str = TENANT,
     search: str | None = SEARCH,
     send_email: bool | None = EMAIL,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
     as_json: bool = JSON,
 ) -> None:
-    """Give all (or the matching) builtin users of a tenant a new PIN; prints each PIN once."""
-    from dialconf.services import bulk_pins
+    """Give all (or the matching) builtin users of a tenant a new PIN; prints each PIN once.
+
+    Asks first on a terminal (--yes skips the question; without a terminal --yes is required).
+    """
+    from dialconf.services import bulk_pins, resets
 
     rt = runtime(ctx)
+    plan = resets.plan_bulk_reset(
+        rt.uow(), tenant=tenant, actor=rt.actor, action="pin", search=search, send_email=send_email
+    )
+    if dry_run:
+        _bulk_plan(plan, as_json)
+        return
+    if not _confirmed(plan, yes):
+        raise InvalidInput("nothing was reset")
     with progress_bar("resetting PINs", not as_json) as progress:
         results = bulk_pins.bulk_reset_pins(
-            rt.uow(), tenant=tenant, actor=rt.actor, search=search, send_email=send_email, progress=progress
+            rt.uow(),
+            tenant=tenant,
+            actor=rt.actor,
+            search=search,
+            send_email=send_email,
+            progress=progress,
+            plan=plan,
         )
     summary = _bulk_summary(tenant, results)
     if as_json:
         emit_json(summary)
         return
-    show_table(
-        ["upn", "new PIN (shown only now)", "email"], [[r.upn, r.pin, r.email_queued] for r in results]
+    show_batches(
+        ["upn", "new PIN (shown only now)", "emailed"],
+        ([[r.upn, r.pin, r.email_queued] for r in chunk] for chunk in _chunks(results)),
+        empty="no users match: nothing was reset",
+        whole={"upn", "new PIN (shown only now)"},
     )
-    say(f"reset {summary['reset']} PINs; {summary['emails_queued']} emails queued")
+    if results:
+        say(f"reset the PINs of {_users(len(results))}; {_mails(summary)} queued")
+
+
+def _chunks(results: Sequence[T]) -> Iterator[Sequence[T]]:
+    """Rows for a table a few hundred at a time: a long table is printed as it is laid out."""
+    for start in range(0, len(results), 500):
+        yield results[start : start + 500]
