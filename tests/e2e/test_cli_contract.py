@@ -456,14 +456,21 @@ def test_import_enables_every_row_and_export_round_trips_them(world: World, tmp_
 def test_bulk_reset_conference_id_resets_every_matching_builtin_user(world: World) -> None:
     ada_id, grace_id = world.facts["ada_id"], world.facts["grace_id"]
     only_ada = world.cli.ok(
-        "user", "bulk-reset-conference-id", "--tenant", "contoso", "--search", "lovelace", "--no-email"
+        "user",
+        "bulk-reset-conference-id",
+        "--tenant",
+        "contoso",
+        "--search",
+        "lovelace",
+        "--no-email",
+        "--yes",
     )
     assert only_ada["reset"] == 1 and only_ada["emails_queued"] == 0
     assert [u["upn"] for u in only_ada["users"]] == [ADA]
     assert world.cli.ok("user", "show", GRACE)["conference_id"] == grace_id
     assert [m for m in mails(world, "conference_id_changed") if m["to"] == ADA] == []
 
-    everyone = world.cli.ok("user", "bulk-reset-conference-id", "--tenant", "contoso")
+    everyone = world.cli.ok("user", "bulk-reset-conference-id", "--tenant", "contoso", "--yes")
     assert sorted(u["upn"] for u in everyone["users"]) == [ADA, GRACE]  # not the third-party user
     assert everyone["reset"] == 2 and everyone["emails_queued"] == 2
     new_ids = {u["upn"]: u["conference_id"] for u in everyone["users"]}
@@ -516,7 +523,7 @@ def test_user_enable_takes_email_address_and_email_switches_together(sqlite_cli:
 
 
 def test_bulk_reset_pin_gives_every_matching_builtin_user_a_new_pin_shown_once(world: World) -> None:
-    result = world.cli.ok("user", "bulk-reset-pin", "--tenant", "contoso")
+    result = world.cli.ok("user", "bulk-reset-pin", "--tenant", "contoso", "--yes")
     pins = {u["upn"]: u["pin"] for u in result["users"]}
     assert sorted(pins) == [ADA, GRACE]  # not the third-party user
     assert result["reset"] == 2 and result["emails_queued"] == 2

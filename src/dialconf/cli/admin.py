@@ -4,35 +4,37 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
 from dialconf.cli.common import JSON, runtime
+from dialconf.cli.framework import App, Context, Option, prompt
 from dialconf.cli.output import emit_json, say, show_table
 from dialconf.errors import InvalidInput
-from dialconf.services import admins
 
 NAME = "admin"
 HELP = "Admin and helpdesk accounts of a tenant."
-app = typer.Typer(no_args_is_help=True)
+app = App(help=HELP)
 
 
 @app.command("create")
 def create(
-    ctx: typer.Context,
+    ctx: Context,
     email: str,
-    tenant: str | None = typer.Option(
-        None, "--tenant", "-t", metavar="T", help="The tenant of an admin or helpdesk account."
+    tenant: str | None = Option(
+        None, "--tenant", "-t", metavar="T", help="Tenant of an admin or helpdesk account (none for an operator)."
     ),
-    role: str = typer.Option(..., "--role", metavar="admin|helpdesk|operator"),
+    role: str = Option(
+        ...,
+        "--role",
+        metavar="admin|helpdesk|operator",
+        help="admin: manages the tenant; helpdesk: looks up users, resets their IDs and PINs, resends their info; "
+        "operator: runs the whole installation (no tenant; only the operator may create one).",
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Create an account; the password is read from stdin (first line), never from the command line.
+    """Create an account; the password is read from stdin (first line), never from the command line."""
+    from dialconf.services import admins
 
-    An admin or helpdesk account belongs to --tenant; an operator account (--role operator, no
-    --tenant) runs the whole installation, and only the operator may create one.
-    """
     if sys.stdin.isatty():
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     if not password:
@@ -51,12 +53,18 @@ def create(
 
 @app.command("list")
 def list_(
-    ctx: typer.Context, tenant: str = typer.Option(..., "--tenant", "-t", metavar="T"), as_json: bool = JSON
+    ctx: Context,
+    tenant: str = Option(..., "--tenant", "-t", metavar="T", help="Tenant name."),
+    as_json: bool = JSON,
 ) -> None:
     """List the admin accounts of a tenant."""
+    from dialconf.services import admins
+
     rt = runtime(ctx)
     views = admins.list_admins(rt.uow(), tenant=tenant, actor=rt.actor)
     if as_json:
         emit_json(views)
     else:
-        show_table(["email", "role"], [[v.email, v.role] for v in views], empty="no admin accounts")
+        show_table(
+            ["email", "role"], [[v.email, v.role] for v in views], empty="no admin accounts", whole={"email"}
+        )

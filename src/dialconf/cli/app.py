@@ -2,73 +2,102 @@
 
 Exit codes: 0 success; 1 the action was refused (one line on stderr says why); 2 usage error;
 3 an unexpected internal error (a bug: please report it with DIALCONF_DEBUG=1 output).
+
+Importing this module stays cheap (`dialconf --help` starts in milliseconds): the sub-commands are
+listed in REGISTRY by module path and imported only when chosen, and nothing here loads the
+database, mail or output libraries until a command needs them.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
-import typer
-from typer.exceptions import TyperException
-
-from dialconf.cli import (
-    admin,
-    audit,
-    bridge,
-    db,
-    dialin,
-    mail,
-    number,
-    serve,
-    status,
-    tenant,
-    token,
-    user,
-    worker,
-)
-from dialconf.cli.runtime import Runtime
-from dialconf.config import Settings
+from dialconf.cli.framework import Abort, App, Context, Exit, Option, UsageError
 from dialconf.errors import DialconfError
-from dialconf.store.db import refusal_for
 
-app = typer.Typer(
+# name -> (module, help, command): a group is the module's `app`; a command is one of its app's commands.
+# The help is repeated here so that the top-level help imports nothing (a test checks they agree).
+REGISTRY: dict[str, tuple[str, str, str | None]] = {
+    "up": (
+        "dialconf.cli.serve",
+        "Run dialconf on this machine: the embedded database, mail delivery and the web admin center, until Ctrl-C.",
+        "up",
+    ),
+    "serve": (
+        "dialconf.cli.serve",
+        "Run the web admin center and REST API alone, until Ctrl-C (mail needs `up` or `worker`).",
+        "serve",
+    ),
+    "worker": (
+        "dialconf.cli.worker",
+        "Deliver queued email over SMTP until SIGTERM or Ctrl-C (needs DIALCONF_SMTP_HOST).",
+        "worker",
+    ),
+    "status": (
+        "dialconf.cli.status",
+        "Show the database in use, its schema, what it holds, where mail goes and whether `up` runs.",
+        "status",
+    ),
+    "tenant": ("dialconf.cli.tenant", "Create tenants and change their settings.", None),
+    "bridge": ("dialconf.cli.bridge", "Create conferencing bridges and look at them.", None),
+    "number": ("dialconf.cli.number", "Manage the dial-in service numbers of a tenant's bridges.", None),
+    "admin": ("dialconf.cli.admin", "Admin and helpdesk accounts of a tenant.", None),
+    "token": ("dialconf.cli.token", "API tokens of the acting account (--as / DIALCONF_ACTOR), for the REST API.", None),
+    "user": (
+        "dialconf.cli.user",
+        "Users enabled for audio conferencing: conference IDs, PINs, numbers and providers.",
+        None,
+    ),
+    "mail": ("dialconf.cli.mail", "The outbox: emails queued, sent and failed.", None),
+    "audit": ("dialconf.cli.audit", "Read the audit log: who changed what, when.", None),
+    "dialin": ("dialconf.cli.dialin", "What the auto attendant does with a call.", None),
+    "db": ("dialconf.cli.db", "Database schema migrations.", None),
+}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"dialconf {version('dialconf')}"
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "dialconf (version unknown: not installed)"
+
+
+app = App(
     name="dialconf",
     help="Dial-in audio conferencing administration: tenants, bridges, numbers, users, conference IDs and PINs.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    version=_version,
 )
 
 
 @app.callback()
 def _global(
-    ctx: typer.Context,
-    acting_as: str | None = typer.Option(
+    ctx: Context,
+    acting_as: str | None = Option(
         None,
         "--as",
         metavar="EMAIL",
         help="Act as this admin account (default: the operator). Also DIALCONF_ACTOR.",
     ),
 ) -> None:
+    from dialconf.cli.runtime import Runtime
+    from dialconf.config import Settings
+
     ctx.obj = Runtime(settings=Settings.from_env(), acting_as=acting_as)
     ctx.call_on_close(ctx.obj.close)
 
 
-for module in (tenant, bridge, number, admin, token, user, mail, audit, dialin, db):
-    app.add_typer(module.app, name=module.NAME, help=module.HELP)
-serve.register(app)
-worker.register(app)
-status.register(app)
+for _name, (_module, _help, _command) in REGISTRY.items():
+    app.add_lazy(_name, _module, help=_help, command=_command)
 
 
 def _bare_email_flag(args: list[str]) -> list[str]:
     """In `user enable`, --email takes the user's address; a bare --email (no value) asks to send the mail.
 
-    The parser cannot give one option an optional value, so a bare --email becomes --send-email.
+    One option cannot have both a required and an optional value, so a bare --email becomes --send-email.
     """
     try:
         at = next(i for i in range(len(args) - 1) if args[i] == "user" and args[i + 1] == "enable")
@@ -86,19 +115,14 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` and return its exit code (what `main` exits with)."""
     args = _bare_email_flag(list(sys.argv[1:] if argv is None else argv))
     try:
-        code = app(args=args, prog_name="dialconf", standalone_mode=False)
-    # typer (>= 0.29) carries its own copy of click and raises these instead of click's
-    except typer.Exit as exc:
+        app(args, prog_name="dialconf")
+    except Exit as exc:
         return exc.exit_code
-    except typer.Abort:
+    except Abort:
         print("dialconf: aborted", file=sys.stderr)
         return 1
-    except TyperException as exc:
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
-        else:
-            print(f"dialconf: {exc}", file=sys.stderr)
+    except UsageError as exc:
+        exc.show()
         return exc.exit_code
     except DialconfError as exc:
         first, _, rest = exc.message.partition("\n")
@@ -110,19 +134,28 @@ def run(argv: Sequence[str] | None = None) -> int:
         print("dialconf: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        refusal = refusal_for(exc)  # SQLite's write lock held by another writer past the busy timeout
+        refusal = _refusal_for(exc)  # SQLite's write lock held by another writer past the busy timeout
         if refusal is not None:
             print(f"dialconf: {refusal.message}", file=sys.stderr)
             return 1
         if os.environ.get("DIALCONF_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         print(
             f"dialconf: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
             file=sys.stderr,
         )
         return 3
-    # without standalone mode a ctx.exit(N) (e.g. --help) comes back as the return value
-    return code if isinstance(code, int) else 0
+    return 0
+
+
+def _refusal_for(exc: BaseException) -> DialconfError | None:
+    if "sqlalchemy" not in sys.modules:  # no database was touched, so no database refused
+        return None
+    from dialconf.store.db import refusal_for
+
+    return refusal_for(exc)
 
 
 def main() -> None:

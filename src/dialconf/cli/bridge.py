@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import typer
-
 from dialconf.cli.common import JSON, runtime
+from dialconf.cli.framework import App, Argument, Context, Option
 from dialconf.cli.output import emit_json, show_record, show_table
 from dialconf.domain.ids import DEFAULT_BRIDGE_ID_LENGTH
-from dialconf.services import bridges
 from dialconf.services.views import BridgeView
 
 NAME = "bridge"
 HELP = "Create conferencing bridges and look at them."
-app = typer.Typer(no_args_is_help=True)
+app = App(help=HELP)
 
 
 def _show(view: BridgeView) -> None:
@@ -38,15 +36,16 @@ def _show(view: BridgeView) -> None:
             for n in view.numbers
         ],
         empty="no service numbers yet: dialconf number add TENANT +E164",
+        whole={"number"},
     )
 
 
 @app.command("create")
 def create(
-    ctx: typer.Context,
+    ctx: Context,
     tenant: str,
     name: str,
-    id_length: int = typer.Option(
+    id_length: int = Option(
         DEFAULT_BRIDGE_ID_LENGTH,
         "--id-length",
         help="Digits in conference IDs (4-10); cannot be changed later.",
@@ -54,6 +53,8 @@ def create(
     as_json: bool = JSON,
 ) -> None:
     """Create a bridge for a tenant."""
+    from dialconf.services import bridges
+
     rt = runtime(ctx)
     view = bridges.create_bridge(rt.uow(), tenant=tenant, name=name, id_length=id_length, actor=rt.actor)
     emit_json(view) if as_json else _show(view)
@@ -61,9 +62,11 @@ def create(
 
 @app.command("show")
 def show(
-    ctx: typer.Context, tenant: str, name: str | None = typer.Argument(None), as_json: bool = JSON
+    ctx: Context, tenant: str, name: str | None = Argument(None), as_json: bool = JSON
 ) -> None:
     """Show one bridge of a tenant, or all of them."""
+    from dialconf.services import bridges
+
     rt = runtime(ctx)
     views = bridges.show_bridges(rt.uow(), tenant=tenant, name=name, actor=rt.actor)
     if as_json:

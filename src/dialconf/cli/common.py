@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import typer
-
+from dialconf.cli.framework import Context, Option
 from dialconf.cli.runtime import Runtime
 
-JSON = typer.Option(False, "--json", help="Print one JSON document on stdout.")
-EMAIL = typer.Option(
+JSON = Option(False, "--json", help="Print one JSON document on stdout.")
+EMAIL = Option(
     None,
     "--email/--no-email",
     help="Send the email for this change, or not (default: the tenant's auto_email setting).",
 )
-TO = typer.Option(None, "--to", metavar="ADDR", help="Send the email to this address instead of the user's.")
+TO = Option(None, "--to", metavar="ADDR", help="Send the email to this address instead of the user's.")
 
 
-def runtime(ctx: typer.Context) -> Runtime:
+def runtime(ctx: Context) -> Runtime:
     obj = ctx.find_root().obj
     assert isinstance(obj, Runtime)
     return obj

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import typer
-
 from dialconf.cli.common import JSON, runtime
+from dialconf.cli.framework import App, Context
 from dialconf.cli.output import emit_json, say
 from dialconf.domain.roles import Permission
-from dialconf.store import migrate
 
 NAME = "db"
 HELP = "Database schema migrations."
-app = typer.Typer(no_args_is_help=True)
+app = App(help=HELP)
 
 
 @app.command("upgrade")
-def upgrade(ctx: typer.Context, as_json: bool = JSON) -> None:
+def upgrade(ctx: Context, as_json: bool = JSON) -> None:
     """Create or upgrade the database schema to the newest revision (run it after every upgrade)."""
+    from dialconf.store import migrate
+
     rt = runtime(ctx)
     rt.require(Permission.RUN_SERVICES)
     before, after = migrate.upgrade(rt.engine)

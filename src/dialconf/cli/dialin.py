@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import typer
-
 from dialconf.cli.common import JSON, runtime
+from dialconf.cli.framework import App, Context, Option
 from dialconf.cli.output import emit_json, say
-from dialconf.services import dialin as dialin_service
 
 NAME = "dialin"
 HELP = "What the auto attendant does with a call."
-app = typer.Typer(no_args_is_help=True)
+app = App(help=HELP)
 
 
 @app.command("lookup")
 def lookup(
-    ctx: typer.Context,
-    number: str = typer.Option(..., "--number", metavar="+E164", help="The service number that was dialed."),
-    digits: str = typer.Option(
+    ctx: Context,
+    number: str = Option(..., "--number", metavar="+E164", help="The service number that was dialed."),
+    digits: str = Option(
         ..., "--digits", metavar="DIGITS", help="What the caller typed, e.g. 1234567#."
     ),
-    caller: str | None = typer.Option(None, "--caller", metavar="+E164", help="The caller's number."),
-    pin: str | None = typer.Option(None, "--pin", metavar="PIN", help="Leader PIN typed after '*'."),
+    caller: str | None = Option(None, "--caller", metavar="+E164", help="The caller's number."),
+    pin: str | None = Option(None, "--pin", metavar="PIN", help="Leader PIN typed after '*'."),
     as_json: bool = JSON,
 ) -> None:
     """Resolve a call: join which user's room, or reject it and why. Wrong IDs count against the caller.
@@ -29,6 +27,8 @@ def lookup(
     The operator's command (a phone system's account later): a reject prints what the caller hears,
     then in parentheses the reason for the admin.
     """
+    from dialconf.services import dialin as dialin_service
+
     rt = runtime(ctx)
     result = dialin_service.lookup(
         rt.uow(), number=number, digits=digits, caller=caller, pin=pin, actor=rt.actor

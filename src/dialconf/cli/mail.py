@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import typer
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from dialconf.cli.common import JSON, runtime
-from dialconf.cli.output import emit_json, say, show_record, show_table
+from dialconf.cli.framework import App, Argument, Context, Option
+from dialconf.cli.output import emit_json, note_truncated, say, show_list, show_record
 from dialconf.cli.worker import BATCH, FIRST_RETRY, LEASE, MAX_ATTEMPTS, make_policy, require_smtp
 from dialconf.domain.roles import Permission
 from dialconf.errors import InvalidInput, MailNotFound
-from dialconf.mail.worker import summary
-from dialconf.services import delivery, outbox
+
+if TYPE_CHECKING:
+    from dialconf.services.views import MailView
 
 NAME = "mail"
 HELP = "The outbox: emails queued, sent and failed."
-app = typer.Typer(no_args_is_help=True)
+app = App(help=HELP)
 STATUSES = ("queued", "sending", "sent", "failed")
 # mail IDs are positive 64-bit integers; a larger number names no mail (and would overflow the driver)
 MAX_MAIL_ID = 2**63 - 1
@@ -28,51 +31,74 @@ def _existing_mail_id(mail_id: int) -> int:
 
 @app.command("list")
 def list_(
-    ctx: typer.Context,
-    tenant: str | None = typer.Option(None, "--tenant", "-t", metavar="T"),
-    status: str | None = typer.Option(None, "--status", metavar="queued|sending|sent|failed"),
-    limit: int = typer.Option(200, "--limit", min=1, max=100000),
+    ctx: Context,
+    tenant: str | None = Option(None, "--tenant", "-t", metavar="T", help="Only this tenant's mail."),
+    status: str | None = Option(
+        None,
+        "--status",
+        metavar="queued|sending|sent|failed",
+        help="Only mail in this state; failed ones are printed with the reason.",
+    ),
+    limit: int = Option(200, "--limit", min=1, max=100000, help="At most N emails."),
+    all_: bool = Option(
+        False, "--all", help="Every matching email, printed as they are read (no --limit)."
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """List emails, newest first."""
+    """List emails, newest first; says on stderr when more match than are shown."""
+    from dialconf.services import outbox
+    from dialconf.services.views import Page
+
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be queued, sending, sent or failed, not '{status}'")
     rt = runtime(ctx)
-    views = outbox.list_mail(rt.uow(), actor=rt.actor, tenant=tenant, status=status, limit=limit)
-    if as_json:
-        emit_json(views)
+    uow, actor = rt.uow(), rt.actor
+    result = (
+        outbox.iter_mail(uow, actor=actor, tenant=tenant, status=status)
+        if all_
+        else outbox.list_mail(uow, actor=actor, tenant=tenant, status=status, limit=limit)
+    )
+    if status == "failed" and not as_json:
+        _show_failed(result.items if isinstance(result, Page) else (v for batch in result for v in batch))
+        if isinstance(result, Page):
+            note_truncated(result)
         return
-    if status == "failed":
-        # the reason is the point here, so it is printed whole rather than squeezed into a column
-        for v in views:
-            tries = f"{v.attempts} {'try' if v.attempts == 1 else 'tries'}"
-            say(f"mail {v.id} to {v.to} ({v.kind}, {tries}, queued {v.created_at:%Y-%m-%d %H:%M})")
-            say(f"  why it failed: {v.last_error or '-'}")
-            say(f"  retry with: dialconf mail retry {v.id}")
-        if not views:
-            say("no failed mail")
-        return
-    show_table(
-        [
-            "id",
-            "status",
-            "kind",
-            "to",
-            "subject",
-            "created",
-            "last error",
-        ],
-        [
-            [v.id, v.status, v.kind, v.to, v.subject, v.created_at.strftime("%Y-%m-%d %H:%M"), v.last_error]
-            for v in views
+    show_list(
+        result,
+        as_json=as_json,
+        columns=["id", "status", "kind", "to", "subject", "created", "last error"],
+        row=lambda v: [
+            v.id,
+            v.status,
+            v.kind,
+            v.to,
+            v.subject,
+            v.created_at.strftime("%Y-%m-%d %H:%M"),
+            v.last_error,
         ],
         empty="no mail",
+        whole={"to"},
     )
 
 
+def _show_failed(views: Iterable[MailView]) -> None:
+    # the reason is the point here, so it is printed whole rather than squeezed into a column
+    shown = False
+    for v in views:
+        tries = f"{v.attempts} {'try' if v.attempts == 1 else 'tries'}"
+        say(f"mail {v.id} to {v.to} ({v.kind}, {tries}, queued {v.created_at:%Y-%m-%d %H:%M})")
+        say(f"  why it failed: {v.last_error or '-'}")
+        say(f"  retry with: dialconf mail retry {v.id}")
+        shown = True
+    if not shown:
+        say("no failed mail")
+
+
 @app.command("show")
-def show(ctx: typer.Context, mail_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
+def show(ctx: Context, mail_id: int = Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
     """Show one email with its text; a PIN in it is masked (only its recipient ever sees it)."""
+    from dialconf.services import outbox
+
     rt = runtime(ctx)
     view = outbox.show_mail(rt.uow(), actor=rt.actor, mail_id=_existing_mail_id(mail_id))
     if as_json:
@@ -99,8 +125,8 @@ def show(ctx: typer.Context, mail_id: int = typer.Argument(..., metavar="ID"), a
 
 @app.command("send-pending")
 def send_pending(
-    ctx: typer.Context,
-    now: bool = typer.Option(False, "--now", help="Also send messages still waiting out a retry backoff."),
+    ctx: Context,
+    now: bool = Option(False, "--now", help="Also send messages still waiting out a retry backoff."),
     batch_size: int = BATCH,
     max_attempts: int = MAX_ATTEMPTS,
     first_retry: float = FIRST_RETRY,
@@ -108,6 +134,9 @@ def send_pending(
     as_json: bool = JSON,
 ) -> None:
     """Deliver the messages that are due, once, and say how many were sent, deferred and failed."""
+    from dialconf.mail.worker import summary
+    from dialconf.services import delivery
+
     rt = runtime(ctx)
     rt.require(Permission.RUN_SERVICES)
     transport = require_smtp(rt.settings.smtp, "dialconf mail send-pending")
@@ -127,8 +156,10 @@ def send_pending(
 
 
 @app.command("retry")
-def retry(ctx: typer.Context, mail_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
+def retry(ctx: Context, mail_id: int = Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
     """Queue a failed email again; the next delivery pass sends it. A failed PIN email was erased: reset the PIN."""
+    from dialconf.services import delivery
+
     rt = runtime(ctx)
     view = delivery.retry_mail(rt.uow(), actor=rt.actor, mail_id=_existing_mail_id(mail_id))
     if as_json:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import typer
-
 from dialconf.cli.common import JSON, runtime
+from dialconf.cli.framework import App, Argument, Context, Option
 from dialconf.cli.output import emit_json, say, show_table
-from dialconf.services import bridges
 from dialconf.services.views import NumberView
 
 NAME = "number"
 HELP = "Manage the dial-in service numbers of a tenant's bridges."
-app = typer.Typer(no_args_is_help=True)
+app = App(help=HELP)
 
 
 def _one(view: NumberView, verb: str, as_json: bool) -> None:
@@ -25,21 +23,21 @@ def _one(view: NumberView, verb: str, as_json: bool) -> None:
 
 @app.command("add")
 def add(
-    ctx: typer.Context,
+    ctx: Context,
     tenant: str,
-    number: str = typer.Argument(..., metavar="+E164"),
-    bridge: str | None = typer.Option(
-        None, "--bridge", help="Bridge name (default: the tenant's first bridge)."
-    ),
-    toll_free: bool = typer.Option(False, "--toll-free", help="The number is toll-free."),
-    city: str | None = typer.Option(None, "--city", metavar="TEXT"),
-    default: bool = typer.Option(False, "--default", help="Make it the bridge default (toll numbers only)."),
-    language: list[str] = typer.Option(
+    number: str = Argument(..., metavar="+E164"),
+    bridge: str | None = Option(None, "--bridge", help="Bridge name (default: the tenant's first bridge)."),
+    toll_free: bool = Option(False, "--toll-free", help="The number is toll-free."),
+    city: str | None = Option(None, "--city", metavar="TEXT", help="City shown beside the number."),
+    default: bool = Option(False, "--default", help="Make it the bridge default (toll numbers only)."),
+    language: list[str] = Option(
         [], "--language", metavar="L", help="Prompt language; first is primary, up to 4 more. Default en-US."
     ),
     as_json: bool = JSON,
 ) -> None:
     """Add a service number to a bridge (operator only: numbers are the operator's inventory)."""
+    from dialconf.services import bridges
+
     rt = runtime(ctx)
     view = bridges.add_number(
         rt.uow(),
@@ -56,8 +54,10 @@ def add(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, tenant: str, as_json: bool = JSON) -> None:
+def list_(ctx: Context, tenant: str, as_json: bool = JSON) -> None:
     """List a tenant's service numbers."""
+    from dialconf.services import bridges
+
     rt = runtime(ctx)
     views = bridges.list_numbers(rt.uow(), tenant=tenant, actor=rt.actor)
     if as_json:
@@ -78,23 +78,28 @@ def list_(ctx: typer.Context, tenant: str, as_json: bool = JSON) -> None:
             for v in views
         ],
         empty=f"no service numbers yet: dialconf number add {tenant} +E164",
+        whole={"number"},
     )
 
 
 @app.command("remove")
 def remove(
-    ctx: typer.Context, tenant: str, number: str = typer.Argument(..., metavar="+E164"), as_json: bool = JSON
+    ctx: Context, tenant: str, number: str = Argument(..., metavar="+E164"), as_json: bool = JSON
 ) -> None:
     """Remove a service number nobody depends on."""
+    from dialconf.services import bridges
+
     rt = runtime(ctx)
     _one(bridges.remove_number(rt.uow(), tenant=tenant, number=number, actor=rt.actor), "removed", as_json)
 
 
 @app.command("set-default")
 def set_default(
-    ctx: typer.Context, tenant: str, number: str = typer.Argument(..., metavar="+E164"), as_json: bool = JSON
+    ctx: Context, tenant: str, number: str = Argument(..., metavar="+E164"), as_json: bool = JSON
 ) -> None:
     """Make a toll number the default of its bridge (admins choose among the operator's numbers)."""
+    from dialconf.services import bridges
+
     rt = runtime(ctx)
     _one(
         bridges.set_default_number(rt.uow(), tenant=tenant, number=number, actor=rt.actor),

@@ -1,21 +1,21 @@
 """Printing results: one JSON document with --json, readable tables otherwise.
 
 Everything printed is data: stored values can hold '[', ']' or ':name:' (a display name such as
-'Eve [/x] Evil'), so no string is ever read as rich markup or emoji codes.
+'Eve [/x] Evil'), so no string is ever read as rich markup or emoji codes. No value is ever cut:
+see `cli.tables`, which draws tables and records with rich. rich is imported only when a table, a
+record, a message or a progress bar is printed: --json output and the parsing of the command line
+do without it.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-from rich.text import Text
+from dialconf.services.views import Page
 
 
 def _plain(obj: Any) -> Any:
@@ -27,44 +27,105 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def console() -> Console:
-    return Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+def emit_json_stream(items: Iterable[Any]) -> None:
+    """Print one JSON array, writing each item as it comes: a long list never waits in memory."""
+    out = sys.stdout
+    first = True
+    for item in items:
+        text = json.dumps(_plain(item), indent=2, default=str).replace("\n", "\n  ")
+        out.write(("[\n  " if first else ",\n  ") + text)
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+    out.flush()
 
 
 def show_record(title: str, fields: Sequence[tuple[str, Any]]) -> None:
-    table = Table(title=Text(title), show_header=False, title_justify="left", box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for name, value in fields:
-        table.add_row(name, _text(value))
-    console().print(table)
+    """A title, then one `name  value` line per field; long text wraps under its value, nothing is cut."""
+    from dialconf.cli import tables
+
+    tables.show_record(title, fields)
 
 
 def show_table(
-    columns: Sequence[str], rows: Sequence[Sequence[Any]], *, empty: str = "nothing to show"
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    empty: str = "nothing to show",
+    whole: Collection[str] = (),
 ) -> None:
-    if not rows:
-        console().print(empty)
+    """Rows under a header, fitted to the terminal; the columns named in `whole` are never wrapped."""
+    from dialconf.cli import tables
+
+    tables.show_table(columns, rows, empty=empty, whole=whole)
+
+
+def show_batches(
+    columns: Sequence[str],
+    batches: Iterable[Sequence[Sequence[Any]]],
+    *,
+    empty: str = "nothing to show",
+    whole: Collection[str] = (),
+) -> None:
+    """show_table for rows that arrive in batches (a whole list): each batch is printed as it comes."""
+    from dialconf.cli import tables
+
+    tables.show_batches(columns, batches, empty=empty, whole=whole)
+
+
+def show_list(
+    result: Page[Any] | Iterable[Sequence[Any]],
+    *,
+    as_json: bool,
+    columns: Sequence[str],
+    row: Callable[[Any], Sequence[Any]],
+    empty: str,
+    whole: Collection[str] = (),
+    options: str = "--limit or --all",
+) -> None:
+    """A list command's output: a page (and a note on stderr when more rows match), or every batch of --all."""
+    from dialconf.cli import tables
+
+    if not isinstance(result, Page):
+        if as_json:
+            emit_json_stream(item for batch in result for item in batch)
+        else:
+            tables.show_batches(columns, ([row(v) for v in batch] for batch in result), empty=empty, whole=whole)
         return
-    table = Table(*columns, header_style="bold")
-    for row in rows:
-        table.add_row(*(_text(v) for v in row))
-    console().print(table)
+    page = result
+    if as_json:
+        emit_json(page.items)
+    else:
+        show_table(columns, [row(v) for v in page.items], empty=empty, whole=whole)
+    note_truncated(page, options=options)
+
+
+def note_truncated(page: Page[Any], *, options: str = "--limit or --all") -> None:
+    """Say on stderr that a list shows only part of what matches: 'showing 100 of 1,001; use ...'."""
+    if not page.truncated:
+        return
+    shown = f"{len(page.items):,}"
+    if page.offset:
+        shown = f"{page.offset + 1:,}-{page.offset + len(page.items):,}" if page.items else "none"
+    print(f"showing {shown} of {page.total:,}; use {options}", file=sys.stderr)
 
 
 def say(message: str) -> None:
-    console().print(message)
+    from dialconf.cli import tables
+
+    tables.console().print(message)
 
 
-def _text(value: Any) -> Text:
-    """A table cell: literal text, never markup."""
-    if value is None:
-        return Text("-")
-    if isinstance(value, bool):
-        return Text("yes" if value else "no")
-    if isinstance(value, list):
-        return Text(", ".join(str(v) for v in value) or "-")
-    return Text(str(value))
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on stderr and read the answer from stdin; anything but y or yes is no.
+
+    stdout carries only the command's output, so the question and the echo of the answer stay off it.
+    """
+    sys.stderr.write(f"{question} [y/N]: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):  # end of input: the question's line is ended here
+        sys.stderr.write("\n")
+    return answer.strip().lower() in ("y", "yes")
 
 
 @contextmanager
@@ -73,17 +134,7 @@ def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], Non
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    with Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    ) as bar:
-        task = bar.add_task(label, total=None)
+    from dialconf.cli import tables
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with tables.progress_bar(label) as update:
         yield update

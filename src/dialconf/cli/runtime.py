@@ -1,4 +1,8 @@
-"""What a CLI command needs to act: settings, the database, a unit of work and the actor."""
+"""What a CLI command needs to act: settings, the database, a unit of work and the actor.
+
+SQLAlchemy, the models and Alembic are imported when a command first touches the database, so that
+parsing and --help stay fast; Alembic only when the schema is checked.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-
-from sqlalchemy import inspect
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from dialconf.config import ConfigError, Settings, data_dir
 from dialconf.domain.roles import Actor, Permission
 from dialconf.errors import AdminNotFound
-from dialconf.services.admins import actor_for
-from dialconf.services.common import require
-from dialconf.store import migrate
-from dialconf.store.db import make_engine, make_session_factory
-from dialconf.store.models import AdminAccount
-from dialconf.store.uow import READ_ONLY, UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from dialconf.store.uow import UnitOfWork
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Runtime:
 
     @cached_property
     def _engine(self) -> Engine:
+        from dialconf.store.db import make_engine
+
         if self.settings.uses_data_dir():
             data_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
         return make_engine(
@@ -59,12 +62,16 @@ class Runtime:
     @property
     def _reader(self) -> Engine:
         """The engine for a look that writes nothing: on SQLite it does not wait behind a writer."""
+        from dialconf.store.uow import READ_ONLY
+
         return self._engine.execution_options(**{READ_ONLY: True})
 
     def ensure_schema(self) -> None:
         """Upgrade the embedded SQLite database on the fly; ask PostgreSQL operators to run `db upgrade`."""
         if self._checked:
             return
+        from dialconf.store import migrate
+
         engine = self.engine
         if not migrate.is_current(self._reader):
             if self.settings.is_embedded:
@@ -78,6 +85,9 @@ class Runtime:
         return self._uow()
 
     def _uow(self) -> UnitOfWork:
+        from dialconf.store.db import make_session_factory
+        from dialconf.store.uow import UnitOfWork
+
         return UnitOfWork(
             make_session_factory(self._engine),
             pin_key=self._pin_key,
@@ -95,6 +105,11 @@ class Runtime:
         name = self.acting_as or self.settings.actor
         if not name:
             return Actor.operator()
+        from sqlalchemy import inspect
+
+        from dialconf.services.admins import actor_for
+        from dialconf.store.models import AdminAccount
+
         # a database without the schema yet (before the first `db upgrade`) has no accounts at all;
         # a SQLite file that does not exist has none either, and is not created just to say so
         if self.database_missing() or not inspect(self._reader).has_table(AdminAccount.__tablename__):
@@ -103,6 +118,8 @@ class Runtime:
 
     def require(self, permission: Permission) -> Actor:
         """The actor, if it may do `permission` (e.g. the operator's own commands); else Forbidden."""
+        from dialconf.services.common import require
+
         actor = self.actor
         require(actor, permission)
         return actor

@@ -8,31 +8,29 @@ import threading
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
-import typer
-
 from dialconf.cli.common import runtime
+from dialconf.cli.framework import App, Context, Option
 from dialconf.cli.output import say
-from dialconf.cli.runtime import Runtime
 from dialconf.cli.worker import database_label, stop_on_signals, timestamped
 from dialconf.config import SECRET_FILE_NAME, ConfigError, SmtpSettings
 from dialconf.domain.roles import Permission
-from dialconf.mail.catcher import MailCatcher
-from dialconf.mail.smtp import SmtpTransport
-from dialconf.mail.worker import DeliveryWorker
-from dialconf.services.admins import ensure_operator_account
-from dialconf.store.uplock import hold_up_lock
 
 if TYPE_CHECKING:
     import uvicorn
 
-HOST = typer.Option("127.0.0.1", "--host", metavar="ADDR", help="Address to listen on.")
-UP_PORT = typer.Option(8080, "--port", metavar="N", min=0, max=65535, help="Port of the web admin center and API.")
-SERVE_PORT = typer.Option(8000, "--port", metavar="N", min=0, max=65535, help="Port to listen on.")
+    from dialconf.cli.runtime import Runtime
+    from dialconf.mail.catcher import MailCatcher
+
+HOST = Option("127.0.0.1", "--host", metavar="ADDR", help="Address to listen on.")
+UP_PORT = Option(
+    8080, "--port", metavar="N", min=0, max=65535, help="Port of the web admin center and API (0: any free one)."
+)
+SERVE_PORT = Option(8000, "--port", metavar="N", min=0, max=65535, help="Port to listen on (0: any free one).")
 
 
-def register(app: typer.Typer) -> None:
+def register(app: App) -> None:
     @app.command("serve")
-    def serve(ctx: typer.Context, host: str = HOST, port: int = SERVE_PORT) -> None:
+    def serve(ctx: Context, host: str = HOST, port: int = SERVE_PORT) -> None:
         """Run the web admin center and REST API alone, until Ctrl-C (mail needs `up` or `worker`)."""
         rt = runtime(ctx)
         rt.require(Permission.RUN_SERVICES)
@@ -57,7 +55,7 @@ def register(app: typer.Typer) -> None:
         say("dialconf serve: stopped")
 
     @app.command("up")
-    def up(ctx: typer.Context, host: str = HOST, port: int = UP_PORT) -> None:
+    def up(ctx: Context, host: str = HOST, port: int = UP_PORT) -> None:
         """Run dialconf on this machine: the embedded database, mail delivery and the web admin center, until Ctrl-C.
 
         Without DIALCONF_SMTP_HOST, mail goes to an embedded mail catcher on 127.0.0.1: it is
@@ -67,6 +65,8 @@ def register(app: typer.Typer) -> None:
         On a database with no operator account, `up` creates one and prints its sign-in name and a
         password shown only then (or takes DIALCONF_ADMIN_EMAIL and DIALCONF_ADMIN_PASSWORD).
         """
+        from dialconf.store.uplock import hold_up_lock
+
         rt = runtime(ctx)
         rt.require(Permission.RUN_SERVICES)
         path = rt.settings.sqlite_path()
@@ -88,7 +88,6 @@ def listen(host: str, port: int) -> socket.socket:
         sock.close()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     sock.listen(128)
-    sock.set_inheritable(True)
     return sock
 
 
@@ -98,7 +97,7 @@ def url_of(sock: socket.socket) -> str:
 
 
 def web_server(rt: Runtime, *, log_level: str = "warning") -> uvicorn.Server:
-    """A uvicorn server for the web app on this runtime's database (imported only when asked for)."""
+    """A uvicorn server for the web app on this runtime's database (FastAPI is imported only here)."""
     import uvicorn
 
     from dialconf.web.app import create_app
@@ -109,6 +108,8 @@ def web_server(rt: Runtime, *, log_level: str = "warning") -> uvicorn.Server:
 
 def first_operator(rt: Runtime) -> None:
     """Create the operator account on a database with none, and say how to sign in with it."""
+    from dialconf.services.admins import ensure_operator_account
+
     created = ensure_operator_account(
         rt.uow(),
         email=os.environ.get("DIALCONF_ADMIN_EMAIL") or None,
@@ -127,6 +128,10 @@ def first_operator(rt: Runtime) -> None:
 
 def _serve(rt: Runtime, host: str = "127.0.0.1", port: int = 8080) -> None:
     """Run the services of `up` until a signal stops them (the caller holds the `up` lock)."""
+    from dialconf.mail.catcher import MailCatcher
+    from dialconf.mail.smtp import SmtpTransport
+    from dialconf.mail.worker import DeliveryWorker
+
     rt.ensure_schema()
     rt.settings.pin_key()
     path = rt.settings.sqlite_path()
@@ -185,3 +190,8 @@ def _serve(rt: Runtime, host: str = "127.0.0.1", port: int = 8080) -> None:
             if catcher is not None:
                 catcher.stop()
     say("dialconf up: stopped")
+
+
+# `dialconf up` and `dialconf serve` are top-level commands: the CLI imports this module only when it is chosen
+app = App()
+register(app)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import typer
-
 from dialconf.cli.common import JSON, runtime
+from dialconf.cli.framework import App, Context
 
 
-def register(app: typer.Typer) -> None:
+def register(app: App) -> None:
     @app.command("status")
-    def status(ctx: typer.Context, as_json: bool = JSON) -> None:
+    def status(ctx: Context, as_json: bool = JSON) -> None:
         """Show the database in use, its schema, what it holds, where mail goes and whether `up` runs.
 
         Counts tenants, users and queued mail; the SMTP target comes from DIALCONF_SMTP_*.
@@ -55,3 +54,8 @@ def register(app: typer.Typer) -> None:
             ("dialconf up", up),
         ]:
             print(f"{name + ':':<13}{value}")
+
+
+# `dialconf status` is a top-level command: the CLI imports this module only when it is chosen
+app = App()
+register(app)

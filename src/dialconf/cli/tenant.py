@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import typer
-
 from dialconf.cli.common import JSON, runtime
+from dialconf.cli.framework import App, Argument, Context, Option
 from dialconf.cli.output import emit_json, show_record, show_table
-from dialconf.services import tenants
 from dialconf.services.views import TenantView
 
 NAME = "tenant"
 HELP = "Create tenants and change their settings."
-app = typer.Typer(no_args_is_help=True)
+app = App(help=HELP)
 
 
 def _show(view: TenantView, as_json: bool) -> None:
@@ -35,9 +33,9 @@ def _show(view: TenantView, as_json: bool) -> None:
 
 @app.command("create")
 def create(
-    ctx: typer.Context,
-    name: str = typer.Argument(..., help="Short name of the organisation, such as contoso."),
-    domain: list[str] = typer.Option(
+    ctx: Context,
+    name: str = Argument(..., help="Short name of the organisation, such as contoso."),
+    domain: list[str] = Option(
         [],
         "--domain",
         metavar="DOMAIN",
@@ -49,34 +47,44 @@ def create(
 
     Users' sign-in names must end in one of the tenant's domains, and a domain belongs to one tenant.
     """
+    from dialconf.services import tenants
+
     rt = runtime(ctx)
     _show(tenants.create_tenant(rt.uow(), name=name, domains=domain, actor=rt.actor), as_json)
 
 
 @app.command("add-domain")
-def add_domain(ctx: typer.Context, name: str, domain: str, as_json: bool = JSON) -> None:
+def add_domain(ctx: Context, name: str, domain: str, as_json: bool = JSON) -> None:
     """Let the tenant's users sign in with names in one more domain (operator only)."""
+    from dialconf.services import tenants
+
     rt = runtime(ctx)
     _show(tenants.add_domain(rt.uow(), name=name, domain=domain, actor=rt.actor), as_json)
 
 
 @app.command("remove-domain")
-def remove_domain(ctx: typer.Context, name: str, domain: str, as_json: bool = JSON) -> None:
+def remove_domain(ctx: Context, name: str, domain: str, as_json: bool = JSON) -> None:
     """Give up a domain that no user or admin account signs in with any more (operator only)."""
+    from dialconf.services import tenants
+
     rt = runtime(ctx)
     _show(tenants.remove_domain(rt.uow(), name=name, domain=domain, actor=rt.actor), as_json)
 
 
 @app.command("show")
-def show(ctx: typer.Context, name: str, as_json: bool = JSON) -> None:
+def show(ctx: Context, name: str, as_json: bool = JSON) -> None:
     """Show a tenant and its settings."""
+    from dialconf.services import tenants
+
     rt = runtime(ctx)
     _show(tenants.show_tenant(rt.uow(), name=name, actor=rt.actor), as_json)
 
 
 @app.command("list")
-def list_(ctx: typer.Context, as_json: bool = JSON) -> None:
+def list_(ctx: Context, as_json: bool = JSON) -> None:
     """List the tenants you can see."""
+    from dialconf.services import tenants
+
     rt = runtime(ctx)
     views = tenants.list_tenants(rt.uow(), actor=rt.actor)
     if as_json:
@@ -86,32 +94,33 @@ def list_(ctx: typer.Context, as_json: bool = JSON) -> None:
         ["name", "domains", "ID mode", "auto email", "PIN length", "bridges"],
         [[v.name, v.domains, v.conference_id_mode, v.auto_email, v.pin_length, v.bridges] for v in views],
         empty="no tenants yet: dialconf tenant create NAME",
+        whole={"name"},
     )
 
 
 @app.command("set")
 def set_(
-    ctx: typer.Context,
+    ctx: Context,
     name: str,
-    auto_email: bool | None = typer.Option(
+    auto_email: bool | None = Option(
         None, "--auto-email/--no-auto-email", help="Email users on every change."
     ),
-    pin_length: int | None = typer.Option(
+    pin_length: int | None = Option(
         None, "--pin-length", help="Digits in newly generated PINs (4-12)."
     ),
-    email_from: str | None = typer.Option(
+    email_from: str | None = Option(
         None,
         "--email-from",
         metavar="ADDR",
         help="Sender address, in one of the tenant's domains (the operator may choose any).",
     ),
-    email_from_name: str | None = typer.Option(
+    email_from_name: str | None = Option(
         None, "--email-from-name", metavar="TEXT", help="Sender name."
     ),
-    meeting_migration: bool | None = typer.Option(
+    meeting_migration: bool | None = Option(
         None, "--meeting-migration/--no-meeting-migration", help="Update existing meetings after a change."
     ),
-    id_quarantine_days: int | None = typer.Option(
+    id_quarantine_days: int | None = Option(
         None,
         "--id-quarantine-days",
         help="Days a released conference ID stays out of use (0-3650; below 7 only the operator).",
@@ -119,6 +128,8 @@ def set_(
     as_json: bool = JSON,
 ) -> None:
     """Change tenant settings (admin or operator). The ID mode is set with set-id-mode."""
+    from dialconf.services import tenants
+
     rt = runtime(ctx)
     view = tenants.update_settings(
         rt.uow(),
@@ -136,11 +147,13 @@ def set_(
 
 @app.command("set-id-mode")
 def set_id_mode(
-    ctx: typer.Context,
+    ctx: Context,
     name: str,
-    mode: str = typer.Argument(..., metavar="static|dynamic"),
+    mode: str = Argument(..., metavar="static|dynamic"),
     as_json: bool = JSON,
 ) -> None:
     """Switch between static (one ID per user) and dynamic (one ID per meeting) IDs. Operator only."""
+    from dialconf.services import tenants
+
     rt = runtime(ctx)
     _show(tenants.set_id_mode(rt.uow(), name=name, mode=mode, actor=rt.actor), as_json)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import typer
+from typing import TYPE_CHECKING
 
 from dialconf.cli.common import JSON, runtime
+from dialconf.cli.framework import App, Argument, Context, Option
 from dialconf.cli.output import emit_json, say, show_table
-from dialconf.cli.runtime import Runtime
-from dialconf.domain.roles import Actor
 from dialconf.errors import InvalidInput
-from dialconf.services import tokens
+
+if TYPE_CHECKING:
+    from dialconf.cli.runtime import Runtime
+    from dialconf.domain.roles import Actor
 
 NAME = "token"
 HELP = "API tokens of the acting account (--as / DIALCONF_ACTOR), for the REST API."
-app = typer.Typer(no_args_is_help=True)
+app = App(help=HELP)
 
 
 def _account_actor(rt: Runtime) -> Actor:
@@ -25,11 +27,13 @@ def _account_actor(rt: Runtime) -> Actor:
 
 @app.command("create")
 def create(
-    ctx: typer.Context,
-    name: str = typer.Option("", "--name", metavar="TEXT", help="What the token is for."),
+    ctx: Context,
+    name: str = Option("", "--name", metavar="TEXT", help="What the token is for."),
     as_json: bool = JSON,
 ) -> None:
     """Create a token and print it once: it is stored only as a hash and cannot be shown again."""
+    from dialconf.services import tokens
+
     rt = runtime(ctx)
     new = tokens.create_token(rt.uow(), actor=_account_actor(rt), name=name)
     if as_json:
@@ -40,8 +44,10 @@ def create(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, as_json: bool = JSON) -> None:
+def list_(ctx: Context, as_json: bool = JSON) -> None:
     """List the acting account's tokens (never the tokens themselves)."""
+    from dialconf.services import tokens
+
     rt = runtime(ctx)
     views = tokens.list_tokens(rt.uow(), actor=_account_actor(rt))
     if as_json:
@@ -56,9 +62,13 @@ def list_(ctx: typer.Context, as_json: bool = JSON) -> None:
 
 @app.command("revoke")
 def revoke(
-    ctx: typer.Context, token_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON
+    ctx: Context,
+    token_id: int = Argument(..., metavar="ID", help="The token's id (from `token list`)."),
+    as_json: bool = JSON,
 ) -> None:
     """Revoke a token: one of the acting account's own, or any as an operator."""
+    from dialconf.services import tokens
+
     rt = runtime(ctx)
     view = tokens.revoke_token(rt.uow(), token_id=token_id, actor=rt.actor)
     emit_json(view) if as_json else say(f"revoked token {view.id} ({view.name}) of {view.account}")

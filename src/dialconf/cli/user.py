@@ -7,21 +7,30 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
-
-import typer
+from typing import TextIO, TypeVar
 
 from dialconf.cli.common import EMAIL, JSON, TO, runtime
-from dialconf.cli.output import emit_json, progress_bar, say, show_record, show_table
+from dialconf.cli.framework import App, Argument, Context, Option
+from dialconf.cli.output import (
+    confirm,
+    emit_json,
+    emit_json_stream,
+    progress_bar,
+    say,
+    show_batches,
+    show_list,
+    show_record,
+    show_table,
+)
 from dialconf.errors import InvalidInput
-from dialconf.services import bulk_pins, importing, resets, users
-from dialconf.services.views import ActionResult, PinResetResult, ResetResult, UserView
+from dialconf.services.views import ActionResult, BulkPlan, PinResetResult, ResetResult, UserView
 
 NAME = "user"
 HELP = "Users enabled for audio conferencing: conference IDs, PINs, numbers and providers."
-app = typer.Typer(no_args_is_help=True)
-TENANT = typer.Option(..., "--tenant", "-t", metavar="T", help="Tenant name.")
-ALLOW_WEAK = typer.Option(
+app = App(help=HELP)
+TENANT = Option(..., "--tenant", "-t", metavar="T", help="Tenant name.")
+T = TypeVar("T")
+ALLOW_WEAK = Option(
     False,
     "--allow-weak",
     help="Accept a trivially guessable chosen ID (one digit repeated, a straight run such as 1234567).",
@@ -68,29 +77,42 @@ def _action(result: ActionResult, as_json: bool) -> None:
 
 @app.command("enable")
 def enable(
-    ctx: typer.Context,
+    ctx: Context,
     upn: str,
     tenant: str = TENANT,
-    email: str = typer.Option(..., "--email", metavar="ADDR", help="Primary email address."),
-    name: str = typer.Option(..., "--name", metavar="TEXT", help="Display name."),
-    country: str | None = typer.Option(None, "--country", metavar="CC", help="Usage country, e.g. US."),
-    provider: str = typer.Option("builtin", "--provider", metavar="builtin|third-party"),
-    toll_number: str | None = typer.Option(None, "--toll-number", metavar="+E164"),
-    toll_free_number: str | None = typer.Option(None, "--toll-free-number", metavar="+E164"),
-    conference_id: str | None = typer.Option(
+    email: str = Option(..., "--email", metavar="ADDR", help="Primary email address."),
+    name: str = Option(..., "--name", metavar="TEXT", help="Display name."),
+    country: str | None = Option(None, "--country", metavar="CC", help="Usage country, e.g. US."),
+    provider: str = Option(
+        "builtin",
+        "--provider",
+        metavar="builtin|third-party",
+        help="Who hosts the user's meetings: dialconf itself, or a third-party provider (then see set-acp).",
+    ),
+    toll_number: str | None = Option(
+        None,
+        "--toll-number",
+        metavar="+E164",
+        help="Default toll number in the user's invitations (default: the bridge default).",
+    ),
+    toll_free_number: str | None = Option(
+        None,
+        "--toll-free-number",
+        metavar="+E164",
+        help="Toll-free number in the user's invitations (default: none).",
+    ),
+    conference_id: str | None = Option(
         None,
         "--conference-id",
         metavar="DIGITS",
         help="A chosen ID (static mode) or the third-party provider's ID.",
     ),
-    bridge: str | None = typer.Option(
-        None, "--bridge", help="Bridge name (default: the tenant's first bridge)."
-    ),
-    phone: str | None = typer.Option(
+    bridge: str | None = Option(None, "--bridge", help="Bridge name (default: the tenant's first bridge)."),
+    phone: str | None = Option(
         None, "--phone", metavar="+E164", help="The user's own phone (kept out of PINs)."
     ),
-    no_email: bool = typer.Option(False, "--no-email", help="Do not send the welcome email."),
-    force_email: bool = typer.Option(
+    no_email: bool = Option(False, "--no-email", help="Do not send the welcome email."),
+    force_email: bool = Option(
         False, "--send-email", help="Send the welcome email even when the tenant's auto_email is off."
     ),
     to: str | None = TO,
@@ -102,6 +124,8 @@ def enable(
     --email ADDR is the user's address; --no-email skips the welcome email, and --send-email (or a
     bare --email with no address after it) sends it even when the tenant's auto_email is off.
     """
+    from dialconf.services import users
+
     if no_email and force_email:
         raise InvalidInput("--no-email and --send-email contradict each other")
     send_email = False if no_email else (True if force_email else None)
@@ -128,15 +152,19 @@ def enable(
 
 
 @app.command("disable")
-def disable(ctx: typer.Context, upn: str, send_email: bool | None = EMAIL, as_json: bool = JSON) -> None:
+def disable(ctx: Context, upn: str, send_email: bool | None = EMAIL, as_json: bool = JSON) -> None:
     """Disable a user: the conference ID and PIN stop working at once."""
+    from dialconf.services import users
+
     rt = runtime(ctx)
     _action(users.disable_user(rt.uow(), upn=upn, actor=rt.actor, send_email=send_email), as_json)
 
 
 @app.command("show")
-def show(ctx: typer.Context, upn: str, as_json: bool = JSON) -> None:
+def show(ctx: Context, upn: str, as_json: bool = JSON) -> None:
     """Show a user, with the conference ID (never the PIN)."""
+    from dialconf.services import users
+
     rt = runtime(ctx)
     view = users.show_user(rt.uow(), upn=upn, actor=rt.actor)
     emit_json(view) if as_json else _show_user(view)
@@ -144,47 +172,55 @@ def show(ctx: typer.Context, upn: str, as_json: bool = JSON) -> None:
 
 @app.command("list")
 def list_(
-    ctx: typer.Context,
+    ctx: Context,
     tenant: str = TENANT,
-    search: str | None = typer.Option(
-        None, "--search", metavar="TEXT", help="Part of the UPN, name or email."
+    search: str | None = Option(None, "--search", metavar="TEXT", help="Part of the UPN, name or email."),
+    provider: str | None = Option(
+        None, "--provider", metavar="builtin|third-party", help="Only users of this provider."
     ),
-    provider: str | None = typer.Option(None, "--provider", metavar="builtin|third-party"),
-    limit: int = typer.Option(100, "--limit", metavar="N", help="At most N users (1-1000)."),
-    offset: int = typer.Option(0, "--offset", metavar="N", help="Skip the first N users."),
+    limit: int = Option(100, "--limit", metavar="N", help="At most N users (1-1000)."),
+    offset: int = Option(0, "--offset", metavar="N", help="Skip the first N users."),
+    all_: bool = Option(False, "--all", help="Every matching user, printed as they are read (no --limit)."),
     as_json: bool = JSON,
 ) -> None:
-    """List a tenant's users, sorted by sign-in name."""
+    """List a tenant's users, sorted by sign-in name; says on stderr when more match than are shown."""
+    from dialconf.services import users
+
     rt = runtime(ctx)
-    views = users.list_users(
-        rt.uow(), tenant=tenant, actor=rt.actor, search=search, provider=provider, limit=limit, offset=offset
-    )
-    if as_json:
-        emit_json(views)
-        return
-    show_table(
-        ["upn", "name", "provider", "enabled", "conference ID", "toll number", "PIN"],
-        [
-            [
-                v.upn,
-                v.display_name,
-                v.provider,
-                v.enabled,
-                v.conference_id_display,
-                v.toll_number,
-                "set" if v.pin_set else "-",
-            ]
-            for v in views
+    uow, actor = rt.uow(), rt.actor
+    show_list(
+        users.iter_users(uow, tenant=tenant, actor=actor, search=search, provider=provider, offset=offset)
+        if all_
+        else users.list_users(
+            uow, tenant=tenant, actor=actor, search=search, provider=provider, limit=limit, offset=offset
+        ),
+        as_json=as_json,
+        columns=["upn", "name", "provider", "enabled", "conference ID", "toll number", "PIN"],
+        row=lambda v: [
+            v.upn,
+            v.display_name,
+            v.provider,
+            v.enabled,
+            # the ID itself, or the first words of why there is none ("Dynamic — one per meeting")
+            v.conference_id_display
+            if v.conference_id
+            else v.conference_id_display.split(" (")[0].split(" —")[0],
+            v.toll_number,
+            "set" if v.pin_set else "-",
         ],
         empty="no users match",
+        whole={"upn", "conference ID"},
+        options="--limit, --offset or --all" if offset else "--limit or --all",
     )
 
 
 @app.command("reset-conference-id")
 def reset_conference_id(
-    ctx: typer.Context, upn: str, send_email: bool | None = EMAIL, to: str | None = TO, as_json: bool = JSON
+    ctx: Context, upn: str, send_email: bool | None = EMAIL, to: str | None = TO, as_json: bool = JSON
 ) -> None:
     """Give the user a new random conference ID; the old one stops working for callers at once."""
+    from dialconf.services import resets
+
     rt = runtime(ctx)
     result = resets.reset_conference_id(rt.uow(), upn=upn, actor=rt.actor, send_email=send_email, to=to)
     if as_json:
@@ -200,14 +236,16 @@ def reset_conference_id(
 
 @app.command("set-conference-id")
 def set_conference_id(
-    ctx: typer.Context,
+    ctx: Context,
     upn: str,
-    digits: str = typer.Argument(..., metavar="DIGITS"),
+    digits: str = Argument(..., metavar="DIGITS"),
     send_email: bool | None = EMAIL,
     allow_weak: bool = ALLOW_WEAK,
     as_json: bool = JSON,
 ) -> None:
     """Set a chosen conference ID (static mode), or type in a third-party provider's ID."""
+    from dialconf.services import resets
+
     rt = runtime(ctx)
     result = resets.set_conference_id(
         rt.uow(), upn=upn, digits=digits, actor=rt.actor, send_email=send_email, allow_weak=allow_weak
@@ -223,18 +261,26 @@ def set_conference_id(
 
 @app.command("set-acp")
 def set_acp(
-    ctx: typer.Context,
+    ctx: Context,
     upn: str,
-    provider_name: str = typer.Option(..., "--provider-name", metavar="TEXT"),
-    toll_number: str = typer.Option(..., "--toll-number", metavar="+E164"),
-    toll_free_number: list[str] = typer.Option([], "--toll-free-number", metavar="+E164"),
-    participant_passcode: str = typer.Option(..., "--participant-passcode", metavar="DIGITS"),
-    url: str | None = typer.Option(None, "--url", metavar="URL"),
-    domain: str | None = typer.Option(None, "--domain", metavar="TEXT"),
+    provider_name: str = Option(..., "--provider-name", metavar="TEXT", help="The provider's name."),
+    toll_number: str = Option(..., "--toll-number", metavar="+E164", help="The provider's toll number."),
+    toll_free_number: list[str] = Option(
+        [], "--toll-free-number", metavar="+E164", help="A toll-free number of the provider; repeat for more."
+    ),
+    participant_passcode: str = Option(
+        ..., "--participant-passcode", metavar="DIGITS", help="The passcode participants type (4-20 digits)."
+    ),
+    url: str | None = Option(
+        None, "--url", metavar="URL", help="The provider's web page for the user's meetings."
+    ),
+    domain: str | None = Option(None, "--domain", metavar="TEXT", help="The provider's domain."),
     send_email: bool | None = EMAIL,
     as_json: bool = JSON,
 ) -> None:
     """Use a third-party audio conferencing provider (ACP) for this user."""
+    from dialconf.services import users
+
     rt = runtime(ctx)
     result = users.set_acp(
         rt.uow(),
@@ -253,9 +299,11 @@ def set_acp(
 
 @app.command("reset-pin")
 def reset_pin(
-    ctx: typer.Context, upn: str, send_email: bool | None = EMAIL, to: str | None = TO, as_json: bool = JSON
+    ctx: Context, upn: str, send_email: bool | None = EMAIL, to: str | None = TO, as_json: bool = JSON
 ) -> None:
     """Generate a new leader PIN. It is shown here once, and also emailed to the user when email is on."""
+    from dialconf.services import resets
+
     rt = runtime(ctx)
     result = resets.reset_pin(rt.uow(), upn=upn, actor=rt.actor, send_email=send_email, to=to)
     if as_json:
@@ -268,8 +316,10 @@ def reset_pin(
 
 
 @app.command("send-info")
-def send_info(ctx: typer.Context, upn: str, to: str | None = TO, as_json: bool = JSON) -> None:
+def send_info(ctx: Context, upn: str, to: str | None = TO, as_json: bool = JSON) -> None:
     """Email the conference ID and dial-in numbers to the user. Never includes the PIN."""
+    from dialconf.services import resets
+
     rt = runtime(ctx)
     result = resets.send_info(rt.uow(), upn=upn, actor=rt.actor, to=to)
     emit_json(result) if as_json else say(f"{result.upn}: {result.message}")
@@ -277,14 +327,16 @@ def send_info(ctx: typer.Context, upn: str, to: str | None = TO, as_json: bool =
 
 @app.command("set-default-number")
 def set_default_number(
-    ctx: typer.Context,
+    ctx: Context,
     upn: str,
-    toll: str | None = typer.Option(None, "--toll", metavar="+E164"),
-    toll_free: str | None = typer.Option(None, "--toll-free", metavar="+E164"),
+    toll: str | None = Option(None, "--toll", metavar="+E164", help="The new default toll number."),
+    toll_free: str | None = Option(None, "--toll-free", metavar="+E164", help="The new toll-free number."),
     send_email: bool | None = EMAIL,
     as_json: bool = JSON,
 ) -> None:
     """Change the numbers printed in the user's invitations (they must be on the user's bridge)."""
+    from dialconf.services import users
+
     rt = runtime(ctx)
     result = users.set_default_number(
         rt.uow(), upn=upn, actor=rt.actor, toll=toll, toll_free=toll_free, send_email=send_email
@@ -294,22 +346,27 @@ def set_default_number(
 
 @app.command("import")
 def import_(
-    ctx: typer.Context,
-    file: Path = typer.Argument(
+    ctx: Context,
+    file: Path = Argument(
         ...,
         metavar="FILE.csv",
-        help="Columns upn,email,name[,country,provider,toll_number,toll_free_number,conference_id].",
+        help="A UTF-8 CSV file with a header row, or - for stdin. Columns: upn, email, name (required); "
+        "country, provider, toll_number, toll_free_number, conference_id (optional).",
     ),
     tenant: str = TENANT,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Only check the file; change nothing."),
-    bridge: str | None = typer.Option(None, "--bridge"),
+    dry_run: bool = Option(False, "--dry-run", help="Only check the file; change nothing."),
+    bridge: str | None = Option(
+        None, "--bridge", help="Bridge of the imported users (default: the tenant's first bridge)."
+    ),
     send_email: bool | None = EMAIL,
-    allow_weak: bool = typer.Option(
+    allow_weak: bool = Option(
         False, "--allow-weak", help="Accept trivially guessable chosen IDs anywhere in the file."
     ),
     as_json: bool = JSON,
 ) -> None:
     """Enable users from a CSV file: all rows or none; every bad row is reported with its line number."""
+    from dialconf.services import importing
+
     rt = runtime(ctx)
     with _csv_lines(file) as lines:
         rows = importing.read_csv(lines, name=str(file) if str(file) != "-" else "stdin")
@@ -371,27 +428,48 @@ def _write_private(file: Path, text: str) -> None:
 
 @app.command("export")
 def export(
-    ctx: typer.Context,
+    ctx: Context,
     tenant: str = TENANT,
-    file: Path | None = typer.Argument(None, metavar="[FILE.csv]", help="Write here (default: stdout)."),
+    file: Path | None = Argument(None, metavar="[FILE.csv]", help="Write here (default: stdout)."),
+    as_json: bool = Option(
+        False,
+        "--json",
+        help="Print the users as a JSON array (the CSV columns as keys); with FILE, print {path, rows}.",
+    ),
 ) -> None:
     """Export a tenant's users as CSV (the import format); a file is readable by its owner only.
 
     Cells a spreadsheet would run (=, +, -, @, tab, CR; E.164 numbers too) get a leading ' that import drops.
     """
+    from dialconf.services import importing
+
     rt = runtime(ctx)
+    if as_json and file is None:
+        rows = importing.export_rows(rt.uow(), tenant=tenant, actor=rt.actor)
+        emit_json_stream(
+            {name: cell or None for name, cell in zip(importing.COLUMNS, cells, strict=True)}
+            for cells in rows
+        )
+        return
     text = importing.export_users(rt.uow(), tenant=tenant, actor=rt.actor)
     if file is None:
         sys.stdout.write(text)
+        return
+    _write_private(file, text)
+    count = text.count(chr(10)) - 1
+    if as_json:
+        emit_json({"path": str(file), "rows": count})
     else:
-        _write_private(file, text)
-        print(f"wrote {text.count(chr(10)) - 1} users to {file}", file=sys.stderr)
+        print(f"wrote {count} users to {file}", file=sys.stderr)
 
 
-SEARCH = typer.Option(None, "--search", metavar="TEXT", help="Only users matching this text.")
+SEARCH = Option(None, "--search", metavar="TEXT", help="Only users matching this text.")
+DRY_RUN = Option(False, "--dry-run", help="Only list the users that would be reset; change nothing.")
+YES = Option(False, "--yes", "-y", help="Do not ask for confirmation (needed when stdin is not a terminal).")
 
 
 def _bulk_summary(tenant: str, results: Sequence[ResetResult | PinResetResult]) -> dict[str, object]:
+
     return {
         "tenant": tenant,
         "reset": len(results),
@@ -400,46 +478,149 @@ def _bulk_summary(tenant: str, results: Sequence[ResetResult | PinResetResult]) 
     }
 
 
+def _bulk_plan(plan: BulkPlan, as_json: bool) -> None:
+    """A dry run's output: who would be reset (and emailed)."""
+    if as_json:
+        emit_json(plan)
+        return
+    current = plan.action == "conference_id" and plan.mode == "static"
+    show_table(
+        ["upn", "email", "conference ID now"] if current else ["upn", "email"],
+        [[t.upn, t.email, t.conference_id] if current else [t.upn, t.email] for t in plan.users],
+        empty="no users match: nothing would be reset",
+        whole={"upn", "email", "conference ID now"},
+    )
+    what = "conference IDs" if plan.action == "conference_id" else "PINs"
+    mailed = "and email them" if plan.email else "without email"
+    say(f"dry run: would reset the {what} of {_users(plan.count)} in {plan.tenant} {mailed}; nothing changed")
+
+
+def _users(count: int) -> str:
+    return f"{count:,} user" + ("" if count == 1 else "s")
+
+
+def _mails(summary: dict[str, object]) -> str:
+    count = summary["emails_queued"]
+    assert isinstance(count, int)
+    return f"{count:,} email" + ("" if count == 1 else "s")
+
+
+def _confirmed(plan: BulkPlan, yes: bool) -> bool:
+    """Whether to go on with a bulk reset: --yes, or a 'y' typed on a terminal; refused on a pipe."""
+    if yes or plan.count == 0:
+        return True
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"refusing to reset {_users(plan.count)} without confirmation; add --yes")
+    what = "conference IDs" if plan.action == "conference_id" else "PINs"
+    mailed = " and email them" if plan.email else " (no email will be sent)"
+    return confirm(f"Reset the {what} of {_users(plan.count)} in {plan.tenant}{mailed}?")
+
+
 @app.command("bulk-reset-conference-id")
 def bulk_reset(
-    ctx: typer.Context,
+    ctx: Context,
     tenant: str = TENANT,
     search: str | None = SEARCH,
     send_email: bool | None = EMAIL,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
     as_json: bool = JSON,
 ) -> None:
-    """Reset the conference IDs of all (or the matching) builtin users of a tenant."""
+    """Reset the conference IDs of all (or the matching) builtin users of a tenant.
+
+    Asks first on a terminal (--yes skips the question; without a terminal --yes is required).
+    """
+    from dialconf.services import resets
+
     rt = runtime(ctx)
+    plan = resets.plan_bulk_reset(
+        rt.uow(), tenant=tenant, actor=rt.actor, action="conference_id", search=search, send_email=send_email
+    )
+    if dry_run:
+        _bulk_plan(plan, as_json)
+        return
+    if not _confirmed(plan, yes):
+        raise InvalidInput("nothing was reset")
     with progress_bar("resetting", not as_json) as progress:
         results = resets.bulk_reset_conference_ids(
-            rt.uow(), tenant=tenant, actor=rt.actor, search=search, send_email=send_email, progress=progress
-        )
-    summary = _bulk_summary(tenant, results)
-    if as_json:
-        emit_json(summary)
-    else:
-        say(f"reset {summary['reset']} users; {summary['emails_queued']} emails queued")
-
-
-@app.command("bulk-reset-pin")
-def bulk_reset_pin(
-    ctx: typer.Context,
-    tenant: str = TENANT,
-    search: str | None = SEARCH,
-    send_email: bool | None = EMAIL,
-    as_json: bool = JSON,
-) -> None:
-    """Give all (or the matching) builtin users of a tenant a new PIN; prints each PIN once."""
-    rt = runtime(ctx)
-    with progress_bar("resetting PINs", not as_json) as progress:
-        results = bulk_pins.bulk_reset_pins(
-            rt.uow(), tenant=tenant, actor=rt.actor, search=search, send_email=send_email, progress=progress
+            rt.uow(),
+            tenant=tenant,
+            actor=rt.actor,
+            search=search,
+            send_email=send_email,
+            progress=progress,
+            plan=plan,
         )
     summary = _bulk_summary(tenant, results)
     if as_json:
         emit_json(summary)
         return
-    show_table(
-        ["upn", "new PIN (shown only now)", "email"], [[r.upn, r.pin, r.email_queued] for r in results]
+    show_batches(
+        ["upn", "new conference ID", "was", "emailed"],
+        (
+            [
+                [r.upn, r.conference_id or "one per meeting", r.previous_conference_id, r.email_queued]
+                for r in chunk
+            ]
+            for chunk in _chunks(results)
+        ),
+        empty="no users match: nothing was reset",
+        whole={"upn", "new conference ID", "was"},
     )
-    say(f"reset {summary['reset']} PINs; {summary['emails_queued']} emails queued")
+    if results:
+        say(f"reset the conference IDs of {_users(len(results))}; {_mails(summary)} queued")
+
+
+@app.command("bulk-reset-pin")
+def bulk_reset_pin(
+    ctx: Context,
+    tenant: str = TENANT,
+    search: str | None = SEARCH,
+    send_email: bool | None = EMAIL,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
+    as_json: bool = JSON,
+) -> None:
+    """Give all (or the matching) builtin users of a tenant a new PIN; prints each PIN once.
+
+    Asks first on a terminal (--yes skips the question; without a terminal --yes is required).
+    """
+    from dialconf.services import bulk_pins, resets
+
+    rt = runtime(ctx)
+    plan = resets.plan_bulk_reset(
+        rt.uow(), tenant=tenant, actor=rt.actor, action="pin", search=search, send_email=send_email
+    )
+    if dry_run:
+        _bulk_plan(plan, as_json)
+        return
+    if not _confirmed(plan, yes):
+        raise InvalidInput("nothing was reset")
+    with progress_bar("resetting PINs", not as_json) as progress:
+        results = bulk_pins.bulk_reset_pins(
+            rt.uow(),
+            tenant=tenant,
+            actor=rt.actor,
+            search=search,
+            send_email=send_email,
+            progress=progress,
+            plan=plan,
+        )
+    summary = _bulk_summary(tenant, results)
+    if as_json:
+        emit_json(summary)
+        return
+    show_batches(
+        ["upn", "new PIN (shown only now)", "emailed"],
+        ([[r.upn, r.pin, r.email_queued] for r in chunk] for chunk in _chunks(results)),
+        empty="no users match: nothing was reset",
+        whole={"upn", "new PIN (shown only now)"},
+    )
+    if results:
+        say(f"reset the PINs of {_users(len(results))}; {_mails(summary)} queued")
+
+
+def _chunks(results: Sequence[T]) -> Iterator[Sequence[T]]:
+    """Rows for a table a few hundred at a time: a long table is printed as it is laid out."""
+    for start in range(0, len(results), 500):
+        yield results[start : start + 500]

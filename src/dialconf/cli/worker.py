@@ -9,30 +9,31 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import FrameType
-
-import typer
+from typing import TYPE_CHECKING
 
 from dialconf.cli.common import runtime
+from dialconf.cli.framework import App, Context, Option
 from dialconf.cli.output import say
 from dialconf.cli.runtime import Runtime
 from dialconf.config import ConfigError, SmtpSettings
 from dialconf.domain.roles import Permission
-from dialconf.mail.smtp import SmtpTransport
-from dialconf.mail.worker import DeliveryWorker
-from dialconf.services.delivery import DeliveryPolicy
+
+if TYPE_CHECKING:
+    from dialconf.mail.smtp import SmtpTransport
+    from dialconf.services.delivery import DeliveryPolicy
 
 NAME = "worker"
 
-BATCH = typer.Option(50, "--batch-size", min=1, max=10_000, help="Messages claimed at a time.")
-MAX_ATTEMPTS = typer.Option(10, "--max-attempts", min=1, max=100, help="Tries before a message fails.")
-FIRST_RETRY = typer.Option(
+BATCH = Option(50, "--batch-size", min=1, max=10_000, help="Messages claimed at a time.")
+MAX_ATTEMPTS = Option(10, "--max-attempts", min=1, max=100, help="Tries before a message fails.")
+FIRST_RETRY = Option(
     60.0,
     "--first-retry",
     min=0.001,
     metavar="SECONDS",
     help="Wait after the first temporary failure; doubles each try.",
 )
-LEASE = typer.Option(
+LEASE = Option(
     300.0,
     "--lease",
     min=0.1,
@@ -42,6 +43,8 @@ LEASE = typer.Option(
 
 
 def make_policy(batch_size: int, max_attempts: int, first_retry: float, lease: float) -> DeliveryPolicy:
+    from dialconf.services.delivery import DeliveryPolicy
+
     return DeliveryPolicy(
         batch_size=batch_size,
         max_attempts=max_attempts,
@@ -59,6 +62,8 @@ def require_smtp(smtp: SmtpSettings, what: str) -> SmtpTransport:
             "DIALCONF_SMTP_USERNAME, DIALCONF_SMTP_PASSWORD as your server needs), "
             "or run `dialconf up`, which delivers to an embedded mail catcher."
         )
+    from dialconf.mail.smtp import SmtpTransport
+
     return SmtpTransport(smtp)
 
 
@@ -90,11 +95,11 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(s, h)
 
 
-def register(app: typer.Typer) -> None:
+def register(app: App) -> None:
     @app.command("worker")
     def worker(
-        ctx: typer.Context,
-        poll: float = typer.Option(
+        ctx: Context,
+        poll: float = Option(
             1.0, "--poll", min=0.01, metavar="SECONDS", help="Idle wait between looks."
         ),
         batch_size: int = BATCH,
@@ -103,6 +108,8 @@ def register(app: typer.Typer) -> None:
         lease: float = LEASE,
     ) -> None:
         """Deliver queued email over SMTP until SIGTERM or Ctrl-C (needs DIALCONF_SMTP_HOST)."""
+        from dialconf.mail.worker import DeliveryWorker
+
         rt = runtime(ctx)
         rt.require(Permission.RUN_SERVICES)
         transport = require_smtp(rt.settings.smtp, "dialconf worker")
@@ -124,3 +131,8 @@ def register(app: typer.Typer) -> None:
             loop.run(stop)
         t = loop.totals
         report(f"stopped (sent {t.sent}, deferred {t.deferred}, failed {t.failed})")
+
+
+# `dialconf worker` is a top-level command: the CLI imports this module only when it is chosen
+app = App()
+register(app)

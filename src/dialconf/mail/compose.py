@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import escape
+if TYPE_CHECKING:  # Jinja2 is imported when a mail is first rendered: commands that send none skip it
+    from jinja2 import Environment
 
 
 class MailKind(StrEnum):
@@ -74,6 +74,8 @@ class Composed:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     return Environment(
         loader=PackageLoader("dialconf.mail", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -134,7 +136,11 @@ _NEEDS_ESCAPE = re.compile("[&<>\"']")
 
 def _escape(value: str) -> str:
     """str(markupsafe.escape(value)), without its cost when there is nothing to escape."""
-    return str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
+    if not _NEEDS_ESCAPE.search(value):
+        return value
+    from markupsafe import escape
+
+    return str(escape(value))
 
 
 def _layout_key(kind: MailKind, info: MailInfo) -> tuple[Any, ...]:

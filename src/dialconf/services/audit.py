@@ -2,38 +2,73 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterator
+
+from sqlalchemy import Select, func, select
 
 from dialconf.domain.roles import Actor, Role
 from dialconf.services.common import get_tenant, normalise_upn
-from dialconf.services.views import AuditView
+from dialconf.services.views import AuditView, Page
 from dialconf.store.models import AuditEvent, Tenant
 from dialconf.store.uow import UnitOfWork
 
 
 def list_audit(
     uow: UnitOfWork, *, actor: Actor, tenant: str | None = None, target: str | None = None, limit: int = 500
-) -> list[AuditView]:
+) -> Page[AuditView]:
+    """The newest `limit` events (of a tenant, about a target), and how many match in all."""
     with uow.read():
-        query = select(AuditEvent, Tenant.name).outerjoin(Tenant, Tenant.id == AuditEvent.tenant_id)
-        if tenant is not None:
-            query = query.where(AuditEvent.tenant_id == get_tenant(uow, tenant, actor).id)
-        elif actor.role is not Role.OPERATOR:
-            query = query.where(AuditEvent.tenant_id == actor.tenant_id)
-        if target is not None:
-            query = query.where(AuditEvent.target.in_({target, normalise_upn(target)}))
-        query = query.order_by(AuditEvent.id.desc()).limit(limit)
-        return [
-            AuditView(
-                id=e.id,
-                at=e.at,
-                tenant=name,
-                actor=e.actor,
-                action=e.action,
-                target=e.target,
-                before=e.before,
-                after=e.after,
-                detail=e.detail,
-            )
-            for e, name in uow.session.execute(query)
-        ]
+        query = _audit_query(uow, actor, tenant=tenant, target=target)
+        rows = uow.session.execute(query.order_by(AuditEvent.id.desc()).limit(limit))
+        items = [_view(e, name) for e, name in rows]
+        total = uow.session.scalar(
+            select(func.count()).select_from(query.with_only_columns(AuditEvent.id).subquery())
+        )
+        return Page(items=items, total=total or 0)
+
+
+def iter_audit(
+    uow: UnitOfWork, *, actor: Actor, tenant: str | None = None, target: str | None = None, batch: int = 500
+) -> Iterator[list[AuditView]]:
+    """Every event list_audit would match, newest first, in batches: the whole log, never all in memory."""
+    before: int | None = None
+    while True:
+        with uow.read():
+            query = _audit_query(uow, actor, tenant=tenant, target=target)
+            if before is not None:
+                query = query.where(AuditEvent.id < before)
+            rows = uow.session.execute(query.order_by(AuditEvent.id.desc()).limit(batch))
+            views = [_view(e, name) for e, name in rows]
+        if not views:
+            return
+        yield views
+        if len(views) < batch:
+            return
+        before = views[-1].id
+
+
+def _audit_query(
+    uow: UnitOfWork, actor: Actor, *, tenant: str | None, target: str | None
+) -> Select[AuditEvent, str]:
+    query = select(AuditEvent, Tenant.name).outerjoin(Tenant, Tenant.id == AuditEvent.tenant_id)
+    if tenant is not None:
+        query = query.where(AuditEvent.tenant_id == get_tenant(uow, tenant, actor).id)
+    elif actor.role is not Role.OPERATOR:
+        query = query.where(AuditEvent.tenant_id == actor.tenant_id)
+    if target is not None:
+        query = query.where(AuditEvent.target.in_({target, normalise_upn(target)}))
+    return query
+
+
+def _view(e: AuditEvent, tenant_name: str | None) -> AuditView:
+    return AuditView(
+        id=e.id,
+        at=e.at,
+        tenant=tenant_name,
+        actor=e.actor,
+        action=e.action,
+        target=e.target,
+        before=e.before,
+        after=e.after,
+        detail=e.detail,
+    )

@@ -16,7 +16,7 @@ from dialconf.services.common import audit_values
 from dialconf.services.conference_ids import live_static_ids
 from dialconf.services.outbox import wants_email
 from dialconf.services.resets import Progress, bulk_targets, in_chunks
-from dialconf.services.views import PinResetResult
+from dialconf.services.views import BulkPlan, PinResetResult
 from dialconf.store.models import AuditEvent, OutboxMail, Tenant, User
 from dialconf.store.uow import UnitOfWork
 
@@ -29,13 +29,15 @@ def bulk_reset_pins(
     search: str | None = None,
     send_email: bool | None = None,
     progress: Progress | None = None,
+    plan: BulkPlan | None = None,
 ) -> list[PinResetResult]:
     """Give every enabled builtin user of a tenant (matching `search`) a new PIN, mailed when email is on.
 
     The results hold the new PINs, the only place they are ever shown. Each chunk is one
     transaction: an interruption leaves every user with either the old PIN or a new one and its email.
+    With a `plan` (resets.plan_bulk_reset, as confirmed), only the users in it are reset.
     """
-    tenant_id, ids = bulk_targets(uow, tenant=tenant, actor=actor, search=search)
+    tenant_id, ids = bulk_targets(uow, tenant=tenant, actor=actor, search=search, plan=plan)
 
     def reset_chunk(t: Tenant, chunk: list[int]) -> list[PinResetResult]:
         users = list(uow.session.scalars(select(User).where(User.id.in_(chunk)).order_by(User.id)))

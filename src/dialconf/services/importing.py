@@ -521,6 +521,13 @@ def export_users(uow: UnitOfWork, *, tenant: str, actor: Actor) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
+    for cells in export_rows(uow, tenant=tenant, actor=actor):
+        writer.writerow([_neutralised(cell) for cell in cells])
+    return out.getvalue()
+
+
+def export_rows(uow: UnitOfWork, *, tenant: str, actor: Actor) -> Iterator[list[str]]:
+    """The cells of each user of a tenant, in COLUMNS order ("" when empty), as stored: not neutralised."""
     with uow.read():
         t = get_tenant(uow, tenant, actor)
         last_id = 0
@@ -537,7 +544,7 @@ def export_users(uow: UnitOfWork, *, tenant: str, actor: Actor) -> str:
                 break
             last_id = users[-1].id
             for v in user_views(uow, users):
-                cells = [
+                yield [
                     v.upn,
                     v.email,
                     v.display_name,
@@ -547,6 +554,4 @@ def export_users(uow: UnitOfWork, *, tenant: str, actor: Actor) -> str:
                     v.toll_free_number or "",
                     v.conference_id or "",
                 ]
-                writer.writerow([_neutralised(cell) for cell in cells])
             uow.session.expunge_all()
-    return out.getvalue()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
 from dialconf.domain import numbers
 from dialconf.domain.ids import format_for_callers
@@ -14,7 +15,7 @@ from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import MailNotFound
 from dialconf.mail.compose import CARRIES_PIN, DialNumber, MailInfo, MailKind, ThirdParty, compose, mask_pin
 from dialconf.services.common import get_tenant
-from dialconf.services.views import MailDetail, MailView
+from dialconf.services.views import MailDetail, MailView, Page
 from dialconf.store.models import OutboxMail, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
 
@@ -145,17 +146,49 @@ def _view(row: OutboxMail, tenant_name: str | None) -> MailView:
 
 def list_mail(
     uow: UnitOfWork, *, actor: Actor, tenant: str | None = None, status: str | None = None, limit: int = 200
-) -> list[MailView]:
+) -> Page[MailView]:
+    """The newest `limit` emails (of a tenant, with a status), and how many match in all."""
     with uow.read():
-        query = select(OutboxMail, Tenant.name).outerjoin(Tenant, Tenant.id == OutboxMail.tenant_id)
-        if tenant is not None:
-            query = query.where(OutboxMail.tenant_id == get_tenant(uow, tenant, actor, Permission.VIEW).id)
-        elif actor.role is not Role.OPERATOR:
-            query = query.where(OutboxMail.tenant_id == actor.tenant_id)
-        if status is not None:
-            query = query.where(OutboxMail.status == status)
-        query = query.order_by(OutboxMail.id.desc()).limit(limit)
-        return [_view(row, name) for row, name in uow.session.execute(query)]
+        query = _mail_query(uow, actor, tenant=tenant, status=status)
+        rows = uow.session.execute(query.order_by(OutboxMail.id.desc()).limit(limit))
+        items = [_view(row, name) for row, name in rows]
+        total = uow.session.scalar(
+            select(func.count()).select_from(query.with_only_columns(OutboxMail.id).subquery())
+        )
+        return Page(items=items, total=total or 0)
+
+
+def iter_mail(
+    uow: UnitOfWork, *, actor: Actor, tenant: str | None = None, status: str | None = None, batch: int = 500
+) -> Iterator[list[MailView]]:
+    """Every email list_mail would match, newest first, in batches: the whole outbox, never all in memory."""
+    before: int | None = None
+    while True:
+        with uow.read():
+            query = _mail_query(uow, actor, tenant=tenant, status=status)
+            if before is not None:
+                query = query.where(OutboxMail.id < before)
+            rows = uow.session.execute(query.order_by(OutboxMail.id.desc()).limit(batch))
+            views = [_view(row, name) for row, name in rows]
+        if not views:
+            return
+        yield views
+        if len(views) < batch:
+            return
+        before = views[-1].id
+
+
+def _mail_query(
+    uow: UnitOfWork, actor: Actor, *, tenant: str | None, status: str | None
+) -> Select[OutboxMail, str]:
+    query = select(OutboxMail, Tenant.name).outerjoin(Tenant, Tenant.id == OutboxMail.tenant_id)
+    if tenant is not None:
+        query = query.where(OutboxMail.tenant_id == get_tenant(uow, tenant, actor, Permission.VIEW).id)
+    elif actor.role is not Role.OPERATOR:
+        query = query.where(OutboxMail.tenant_id == actor.tenant_id)
+    if status is not None:
+        query = query.where(OutboxMail.status == status)
+    return query
 
 
 def show_mail(uow: UnitOfWork, *, mail_id: int, actor: Actor) -> MailDetail:

@@ -20,7 +20,7 @@ from dialconf.services.directory import user_view
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
 from dialconf.services.tenants import validate_email
 from dialconf.services.users import _release_static_id, _store_pin, filter_users
-from dialconf.services.views import ActionResult, PinResetResult, ResetResult
+from dialconf.services.views import ActionResult, BulkPlan, BulkTarget, PinResetResult, ResetResult
 from dialconf.store.models import AuditEvent, Bridge, OutboxMail, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
 
@@ -231,13 +231,15 @@ def bulk_reset_conference_ids(
     search: str | None = None,
     send_email: bool | None = None,
     progress: Progress | None = None,
+    plan: BulkPlan | None = None,
 ) -> list[ResetResult]:
     """Reset the IDs of every enabled builtin user of a tenant (matching `search`), in committed chunks.
 
     Each chunk is one transaction, so an interruption leaves every user either fully reset (new ID,
     email, audit) or untouched; running it again resets the rest (and those already done, again).
+    With a `plan` (plan_bulk_reset, as confirmed), only the users in it are reset.
     """
-    tenant_id, ids = bulk_targets(uow, tenant=tenant, actor=actor, search=search)
+    tenant_id, ids = bulk_targets(uow, tenant=tenant, actor=actor, search=search, plan=plan)
 
     def reset_chunk(t: Tenant, chunk: list[int]) -> list[ResetResult]:
         if t.conference_id_mode == "static":
@@ -275,13 +277,61 @@ def in_chunks(
     return results
 
 
-def bulk_targets(uow: UnitOfWork, *, tenant: str, actor: Actor, search: str | None) -> tuple[int, list[int]]:
-    """The tenant's id and, in id order, its enabled builtin users matching `search`, for a bulk job."""
+def bulk_targets(
+    uow: UnitOfWork, *, tenant: str, actor: Actor, search: str | None, plan: BulkPlan | None = None
+) -> tuple[int, list[int]]:
+    """The tenant's id and, in id order, its enabled builtin users matching `search`, for a bulk job.
+
+    With a `plan` (what was confirmed), only the users in it: one enabled since is not reset unasked.
+    """
     with uow.read():
         t = get_tenant(uow, tenant, actor, Permission.RESET_SECRETS)
         query = select(User.id).where(User.tenant_id == t.id, User.enabled, User.provider == "builtin")
         ids = list(uow.session.scalars(filter_users(query, search=search, provider=None).order_by(User.id)))
+        if plan is not None:
+            confirmed = set(plan.user_ids)
+            ids = [i for i in ids if i in confirmed]
         return t.id, ids
+
+
+def plan_bulk_reset(
+    uow: UnitOfWork,
+    *,
+    tenant: str,
+    actor: Actor,
+    action: str,
+    search: str | None = None,
+    send_email: bool | None = None,
+) -> BulkPlan:
+    """Who a bulk reset of `action` (conference_id or pin) would change, and whether they would be emailed.
+
+    Writes nothing: it is the dry run, and the count a confirmation asks about. Passed back to the
+    bulk reset, it limits the reset to these users.
+    """
+    if action not in ("conference_id", "pin"):
+        raise InvalidInput(f"a bulk reset is of conference_id or pin, not '{action}'")
+    with uow.read():
+        t = get_tenant(uow, tenant, actor, Permission.RESET_SECRETS)
+        query = select(User.id, User.upn, User.email).where(
+            User.tenant_id == t.id, User.enabled, User.provider == "builtin"
+        )
+        rows = list(uow.session.execute(filter_users(query, search=search, provider=None).order_by(User.id)))
+        current: dict[int, str] = {}
+        if action == "conference_id" and t.conference_id_mode == "static":
+            for start in range(0, len(rows), BULK_CHUNK):
+                current.update(
+                    conference_ids.live_static_ids(uow, [r.id for r in rows[start : start + BULK_CHUNK]])
+                )
+        return BulkPlan(
+            tenant=t.name,
+            action=action,
+            mode=t.conference_id_mode,
+            # a dynamic-mode reset renews meeting IDs and mails no one (see _reset_one)
+            email=wants_email(t, send_email)
+            and not (action == "conference_id" and t.conference_id_mode == "dynamic"),
+            users=[BulkTarget(upn=r.upn, email=r.email, conference_id=current.get(r.id)) for r in rows],
+            user_ids=tuple(r.id for r in rows),
+        )
 
 
 # what _reset_static_chunk reads of a user: the ID's bridge, and what outbox.mail_info and mail_values read

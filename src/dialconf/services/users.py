@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import func, or_, select
 
 from dialconf.domain import numbers
@@ -16,7 +18,7 @@ from dialconf.services.common import audit, get_bridge, get_tenant, get_user, no
 from dialconf.services.directory import number_on_bridge, pick_default_numbers, user_view, user_views
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
 from dialconf.services.tenants import domains_of, require_sign_in_domain, validate_email
-from dialconf.services.views import ActionResult, UserView
+from dialconf.services.views import ActionResult, Page, UserView
 from dialconf.store.models import Bridge, Tenant, User
 from dialconf.store.uow import UnitOfWork
 
@@ -231,8 +233,11 @@ def list_users(
     provider: str | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> list[UserView]:
-    """Users of a tenant, searched by sign-in name, display name or email, sorted by sign-in name."""
+) -> Page[UserView]:
+    """Users of a tenant, searched by sign-in name, display name or email, sorted by sign-in name.
+
+    The page also counts every matching user, so a surface can say when it shows only part of them.
+    """
     if provider is not None:
         validate_provider(provider)
     if not 1 <= limit <= MAX_LIST_LIMIT:
@@ -241,10 +246,44 @@ def list_users(
         raise InvalidInput(f"offset must be 0 or more, not {offset}")
     with uow.read():
         t = get_tenant(uow, tenant, actor)
-        query = select(User).where(User.tenant_id == t.id)
-        query = filter_users(query, search=search, provider=provider)
+        query = filter_users(select(User).where(User.tenant_id == t.id), search=search, provider=provider)
         users = list(uow.session.scalars(query.order_by(User.upn).limit(limit).offset(offset)))
-        return user_views(uow, users)
+        total = uow.session.scalar(
+            select(func.count()).select_from(query.with_only_columns(User.id).subquery())
+        )
+        return Page(items=user_views(uow, users), total=total or 0, offset=offset)
+
+
+def iter_users(
+    uow: UnitOfWork,
+    *,
+    tenant: str,
+    actor: Actor,
+    search: str | None = None,
+    provider: str | None = None,
+    offset: int = 0,
+    batch: int = 500,
+) -> Iterator[list[UserView]]:
+    """Every user list_users would match, in batches by sign-in name: the whole list, never all in memory."""
+    if provider is not None:
+        validate_provider(provider)
+    if offset < 0:
+        raise InvalidInput(f"offset must be 0 or more, not {offset}")
+    last: str | None = None
+    while True:
+        # one short read per batch, continuing after the last sign-in name seen (keyset paging)
+        with uow.read():
+            t = get_tenant(uow, tenant, actor)
+            query = filter_users(select(User).where(User.tenant_id == t.id), search=search, provider=provider)
+            query = query.offset(offset) if last is None else query.where(User.upn > last)
+            users = list(uow.session.scalars(query.order_by(User.upn).limit(batch)))
+            views = user_views(uow, users)
+        if not views:
+            return
+        yield views
+        if len(views) < batch:
+            return
+        last = views[-1].upn
 
 
 def filter_users(query, *, search: str | None, provider: str | None):  # type: ignore[no-untyped-def]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 
 def _plain(value: Any) -> Any:
@@ -20,6 +23,26 @@ def _plain(value: Any) -> Any:
 class View:
     def to_dict(self) -> dict[str, Any]:
         return {k: _plain(v) for k, v in asdict(self).items()}  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list, and how many rows match in all: a surface says when it shows only part."""
+
+    items: list[T]
+    total: int
+    offset: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        """Rows after this page match too."""
+        return self.offset + len(self.items) < self.total
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
 
 
 @dataclass(frozen=True)
@@ -169,3 +192,33 @@ class AdminView(View):
     email: str
     tenant: str | None
     role: str
+
+
+@dataclass(frozen=True)
+class BulkTarget(View):
+    """A user a bulk reset would change, as it is now."""
+
+    upn: str
+    email: str
+    conference_id: str | None
+
+
+@dataclass(frozen=True)
+class BulkPlan(View):
+    """Who a bulk reset would change, counted before anything is written (dry run, confirmation)."""
+
+    tenant: str
+    action: str  # conference_id | pin
+    mode: str  # the tenant's conference ID mode
+    email: bool  # whether each changed user would be emailed
+    users: list[BulkTarget]
+    user_ids: tuple[int, ...] = field(default=(), repr=False)
+
+    @property
+    def count(self) -> int:
+        return len(self.users)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        del data["user_ids"]  # database keys, not something a reader can use
+        return {"dry_run": True, "count": self.count, **data}
