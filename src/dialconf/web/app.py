@@ -11,12 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 
 from dialconf import __version__
 from dialconf.config import Settings
-from dialconf.store.db import make_engine, make_session_factory
+from dialconf.store.db import make_engine, make_session_factory, refusal_for
 from dialconf.store.uow import Clock, UnitOfWork, utcnow
 from dialconf.web import api, errors, pages
 from dialconf.web.security import SecurityHeaders
@@ -54,6 +55,15 @@ def create_app(
     app.state.uow_factory = uow_factory or default_uow_factory(settings, clock=clock or utcnow)
     app.add_middleware(SecurityHeaders)
     errors.install(app)
+
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        # SQLite's write lock held past the busy timeout is a 503 "try again", like the CLI's exit 1
+        refusal = refusal_for(exc)
+        if refusal is None:
+            raise exc
+        return await errors.on_dialconf_error(request, refusal)
+
+    app.add_exception_handler(OperationalError, on_database_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
     app.include_router(api.router, prefix="/api/v1")
