@@ -147,3 +147,9 @@ def test_importing_the_cli_loads_no_web_framework() -> None:
     code = "import sys, dialconf.cli.app; print(sorted(m for m in ('fastapi', 'pydantic', 'uvicorn', 'starlette') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_method_a_path_does_not_offer_is_a_405_problem_with_the_allow_header(client: TestClient) -> None:
+    answer = client.request("TRACE", "/api/v1/me")
+    assert answer.status_code == 405 and answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["allow"] == "GET"
