@@ -14,11 +14,22 @@ from dialconf.store.uow import UnitOfWork
 
 
 def list_audit(
-    uow: UnitOfWork, *, actor: Actor, tenant: str | None = None, target: str | None = None, limit: int = 500
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    tenant: str | None = None,
+    target: str | None = None,
+    limit: int = 500,
+    before: int | None = None,
 ) -> Page[AuditView]:
-    """The newest `limit` events (of a tenant, about a target), and how many match in all."""
+    """The newest `limit` events (of a tenant, about a target), and how many match in all.
+
+    `before` continues with the events older than that event id; `total` then counts only those.
+    """
     with uow.read():
         query = _audit_query(uow, actor, tenant=tenant, target=target)
+        if before is not None:
+            query = query.where(AuditEvent.id < before)
         rows = uow.session.execute(query.order_by(AuditEvent.id.desc()).limit(limit))
         items = [_view(e, name) for e, name in rows]
         total = uow.session.scalar(

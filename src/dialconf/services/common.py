@@ -33,12 +33,13 @@ def _article(role: Role) -> str:
 
 
 def get_tenant(uow: UnitOfWork, name: str, actor: Actor, permission: Permission = Permission.VIEW) -> Tenant:
-    """The tenant called `name`, if the actor may act on it; an admin never learns of other tenants."""
+    """The tenant called `name`, if the actor may act on it; an admin never learns of other tenants.
+
+    To an admin or helpdesk account every other tenant "does not exist", the same answer as for a
+    name nobody holds (an API answers 404 for another tenant's objects, never a telling 403).
+    """
     if actor.role is not Role.OPERATOR and name != actor.tenant_name:
-        raise Forbidden(
-            f"{actor.name} is {_article(actor.role)} {actor.role} of tenant '{actor.tenant_name}' "
-            f"and may not act on tenant '{name}'"
-        )
+        raise TenantNotFound(name)
     tenant = uow.session.scalars(select(Tenant).where(Tenant.name == name)).one_or_none()
     if tenant is None:
         raise TenantNotFound(name)

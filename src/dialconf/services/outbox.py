@@ -145,11 +145,22 @@ def _view(row: OutboxMail, tenant_name: str | None) -> MailView:
 
 
 def list_mail(
-    uow: UnitOfWork, *, actor: Actor, tenant: str | None = None, status: str | None = None, limit: int = 200
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    tenant: str | None = None,
+    status: str | None = None,
+    limit: int = 200,
+    before: int | None = None,
 ) -> Page[MailView]:
-    """The newest `limit` emails (of a tenant, with a status), and how many match in all."""
+    """The newest `limit` emails (of a tenant, with a status), and how many match in all.
+
+    `before` continues with the emails older than that mail id; `total` then counts only those.
+    """
     with uow.read():
         query = _mail_query(uow, actor, tenant=tenant, status=status)
+        if before is not None:
+            query = query.where(OutboxMail.id < before)
         rows = uow.session.execute(query.order_by(OutboxMail.id.desc()).limit(limit))
         items = [_view(row, name) for row, name in rows]
         total = uow.session.scalar(

@@ -233,10 +233,14 @@ def list_users(
     provider: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    enabled: bool | None = None,
+    after: str | None = None,
 ) -> Page[UserView]:
     """Users of a tenant, searched by sign-in name, display name or email, sorted by sign-in name.
 
     The page also counts every matching user, so a surface can say when it shows only part of them.
+    `enabled` keeps only enabled (or disabled) users; `after` continues after that sign-in name
+    (keyset paging), and then `total` counts only the matches after it.
     """
     if provider is not None:
         validate_provider(provider)
@@ -247,6 +251,10 @@ def list_users(
     with uow.read():
         t = get_tenant(uow, tenant, actor)
         query = filter_users(select(User).where(User.tenant_id == t.id), search=search, provider=provider)
+        if enabled is not None:
+            query = query.where(User.enabled == enabled)
+        if after is not None:
+            query = query.where(User.upn > after)
         users = list(uow.session.scalars(query.order_by(User.upn).limit(limit).offset(offset)))
         total = uow.session.scalar(
             select(func.count()).select_from(query.with_only_columns(User.id).subquery())

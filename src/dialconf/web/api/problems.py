@@ -16,7 +16,9 @@ class Problem(BaseModel):
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route or router: these statuses answer with a Problem."""
+    # the schema sits under the media type actually sent, so a client (or schemathesis) can check it
+    schema = Problem.model_json_schema()
     return {
-        status: {"model": Problem, "content": {"application/problem+json": {}}, "description": "a problem"}
+        status: {"content": {"application/problem+json": {"schema": schema}}, "description": "a problem"}
         for status in statuses
     }
