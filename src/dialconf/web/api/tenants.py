@@ -139,10 +139,10 @@ def list_bridges(tenant: str, actor: CurrentActor, uow: Uow) -> list[dict[str, A
 
 
 @router.get(
-    "/tenants/{tenant}/bridges/{name}", response_model=BridgeOut, responses=READ, summary="Show a bridge"
+    "/tenants/{tenant}/bridges/{bridge}", response_model=BridgeOut, responses=READ, summary="Show a bridge"
 )
-def show_bridge(tenant: str, name: str, actor: CurrentActor, uow: Uow) -> dict[str, Any]:
-    return bridges.show_bridges(uow, tenant=tenant, name=name, actor=actor)[0].to_dict()
+def show_bridge(tenant: str, bridge: str, actor: CurrentActor, uow: Uow) -> dict[str, Any]:
+    return bridges.show_bridges(uow, tenant=tenant, name=bridge, actor=actor)[0].to_dict()
 
 
 @router.post(
