@@ -12,7 +12,8 @@ from fastapi import APIRouter
 from dialconf.web.api import audit, mail, me, tenants, users
 from dialconf.web.api.problems import problem_responses
 
-# every API route may answer 401 (no or bad credentials), 403 (CSRF, role) and 503 (database busy)
-router = APIRouter(responses=problem_responses(401, 403, 503))
+# every API route may answer 400 (a body that is not JSON), 401 (no or bad credentials), 403 (CSRF,
+# role) and 503 (database busy); each route adds its own (404, 409, 422)
+router = APIRouter(responses=problem_responses(400, 401, 403, 503))
 for module in (me, tenants, users, audit, mail):
     router.include_router(module.router)
