@@ -76,6 +76,20 @@ def test_a_weak_chosen_id_is_a_422_problem_unless_allowed(client: TestClient, wo
     assert allowed.json()["conference_id"] == "1234567" and allowed.json()["email_queued"] is False
 
 
+def test_a_chosen_id_can_be_emailed_to_another_address(client: TestClient, world: ApiWorld) -> None:
+    h = world.bearer(ADMIN)
+    answer = client.put(
+        _user(ADA) + "/conference-id",
+        json={"conference_id": "2357913", "email": True, "to": "desk@contoso.com"},
+        headers=h,
+    )
+    assert answer.status_code == 200 and answer.json()["email_queued"] is True
+    newest = client.get("/api/v1/mail?limit=1", headers=h).json()["items"][0]
+    assert newest["to"] == "desk@contoso.com" and newest["kind"] == "conference_id_changed"
+    bad = client.put(_user(ADA) + "/conference-id", json={"conference_id": "2468013", "to": "not-an-address"}, headers=h)
+    assert bad.status_code == 422 and bad.json()["type"] == "/errors/invalid-input"
+
+
 def test_the_pin_is_in_the_reset_answer_once_and_never_in_the_user_nor_the_mail(
     client: TestClient, world: ApiWorld
 ) -> None:

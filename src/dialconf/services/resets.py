@@ -127,9 +127,11 @@ def set_conference_id(
     actor: Actor,
     send_email: bool | None = None,
     allow_weak: bool = False,
+    to: str | None = None,
 ) -> ResetResult:
     """Set a chosen ID (static mode; a trivially guessable one only with `allow_weak`), or type in a
-    third-party provider's ID by hand."""
+    third-party provider's ID by hand; the email goes to `to` instead of the user when given."""
+    to = validate_email(to, "recipient address") if to else None
     with uow:
         user, tenant = _enabled_user(uow, upn, actor, Permission.MANAGE_USERS)
         if user.provider == "third-party":
@@ -154,7 +156,7 @@ def set_conference_id(
         queued = wants_email(tenant, send_email)
         if queued:
             info = mail_info(uow, tenant, user, conference_id=new, previous_conference_id=previous)
-            queue_mail(uow, tenant, user, MailKind.CONFERENCE_ID_CHANGED, info)
+            queue_mail(uow, tenant, user, MailKind.CONFERENCE_ID_CHANGED, info, to=to)
         audit(
             uow,
             actor,

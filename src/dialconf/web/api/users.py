@@ -79,6 +79,7 @@ class ConferenceIdSet(Request):
     conference_id: str = Field(description="The digits, spaces and a trailing # allowed.")
     allow_weak: bool = Field(default=False, description="Accept a trivially guessable ID.")
     email: bool | None = EMAIL_FIELD
+    to: str | None = TO_FIELD
 
 
 class AcpSet(Request):
@@ -197,6 +198,7 @@ def set_conference_id(upn: str, body: ConferenceIdSet, actor: CurrentActor, uow:
         actor=actor,
         send_email=body.email,
         allow_weak=body.allow_weak,
+        to=body.to,
     ).to_dict()
 
 
