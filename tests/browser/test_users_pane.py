@@ -17,13 +17,13 @@ ADA = "ada@contoso.com"
 
 def enable_users(world: WebWorld) -> str:
     """Ada and a few colleagues; returns Ada's conference ID."""
-    ada = world.cli.ok(*ENABLE_ADA)
+    world.cli.ok(*ENABLE_ADA)
     for name in ("Grace", "Alan", "Edsger", "Barbara"):
         world.cli.ok(
             "user", "enable", f"{name.lower()}@contoso.com", "--tenant", "contoso", "--name", f"{name} Example",
             "--email", f"{name.lower()}@contoso.com", "--no-email",
         )  # fmt: skip
-    return str(world.cli.ok("user", "show", ADA)["conference_id"] or ada["user"]["conference_id"])
+    return str(world.cli.ok("user", "show", ADA)["conference_id"])
 
 
 def open_ada(page: Page) -> None:
@@ -158,3 +158,37 @@ def test_a_third_party_id_typed_on_the_properties_page_is_saved_and_a_bad_one_is
     expect(error).to_have_text(cli.err.strip().removeprefix("dialconf: "))
     expect(page.get_by_label("Conference ID from the provider")).to_have_attribute("aria-invalid", "true")
     assert web_world.cli.ok("user", "show", ADA)["conference_id"] == "12345678"
+
+
+def test_a_reset_can_be_done_with_the_keyboard_alone(
+    page: Page, web_world: WebWorld, live_server: LiveServer
+) -> None:
+    old = enable_users(web_world)
+    sign_in(page, live_server, ADMIN)
+    page.goto(f"{live_server.url}/users/{ADA}")
+    expect(page.get_by_role("heading", name="Ada", exact=True)).to_be_focused()  # the pane takes the focus
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Reset conference ID")).to_be_focused()
+    page.keyboard.press("Enter")
+    yes = page.get_by_role("dialog", name="Reset conference ID?").get_by_role("button", name="Yes")
+    expect(yes).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#pane-notice")).to_contain_text("New conference ID")
+    expect(page.get_by_role("heading", name="Ada", exact=True)).to_be_focused()  # focus is not lost
+    assert web_world.cli.ok("user", "show", ADA)["conference_id"] != old
+
+
+def test_on_a_narrow_screen_the_pane_sits_below_the_list(
+    page: Page, web_world: WebWorld, live_server: LiveServer
+) -> None:
+    enable_users(web_world)
+    page.set_viewport_size({"width": 375, "height": 740})
+    sign_in(page, live_server, ADMIN)
+    page.goto(f"{live_server.url}/users/{ADA}")
+    table = page.locator("table.users").bounding_box()
+    pane = page.locator("#pane").bounding_box()
+    assert table is not None and pane is not None
+    assert pane["y"] >= table["y"] + table["height"]
+    assert pane["width"] <= 375
+    no_sideways_scroll = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert no_sideways_scroll
