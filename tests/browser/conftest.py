@@ -7,7 +7,9 @@ when every path given to pytest lies inside it (`pytest tests/browser`); a wider
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +30,14 @@ LAUNCH_ARGS = [
     "--disable-quic",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# the README's pictures: retaken into docs/screenshots with DIALCONF_SCREENSHOTS=1, else into a
+# temporary folder (so that a test run leaves the work tree as it was)
+DOC_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = (
+    DOC_SCREENSHOTS
+    if os.environ.get("DIALCONF_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "dialconf-screenshots"
+)
 VIEWPORT = {"width": 1280, "height": 800}
 HERE = Path(__file__).resolve().parent
 
@@ -75,5 +84,8 @@ def sign_in(page: Page, server: LiveServer, email: str, password: str = PASSWORD
 
 
 def screenshot(page: Page, name: str) -> None:
+    """Take one of the README's pictures (it must render: the file is checked to be a PNG)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name))
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
