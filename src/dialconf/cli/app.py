@@ -133,6 +133,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dialconf: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of our output (`| head`) has seen enough: not a failure of this command
+        _silence_stdout()
+        return 0
     except Exception as exc:
         refusal = _refusal_for(exc)  # SQLite's write lock held by another writer past the busy timeout
         if refusal is not None:
@@ -148,6 +152,17 @@ def run(argv: Sequence[str] | None = None) -> int:
         )
         return 3
     return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush does not fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured in a test)
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _refusal_for(exc: BaseException) -> DialconfError | None:

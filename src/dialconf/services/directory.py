@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dialconf.domain import numbers
 from dialconf.domain.ids import format_for_callers
-from dialconf.errors import InvalidInput, NumberNotFound
+from dialconf.errors import InvalidInput, NumberNotFound, TenantNotFound
 from dialconf.services.views import UserView
 from dialconf.store.models import Bridge, ConferenceIdRow, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
@@ -139,3 +139,48 @@ def user_views(uow: UnitOfWork, users: Sequence[User]) -> list[UserView]:
 
 def user_view(uow: UnitOfWork, user: User) -> UserView:
     return user_views(uow, [user])[0]
+
+
+@dataclass(frozen=True)
+class PublicNumber:
+    """A dial-in number as anyone may see it: no bridge, no default, nothing else about the tenant."""
+
+    number: str  # E.164, for tel: links
+    display: str
+    toll_free: bool
+    languages: list[str]  # the primary language first
+
+
+@dataclass(frozen=True)
+class PublicPlace:
+    country: str | None  # ISO 3166 alpha-2
+    city: str | None
+    numbers: list[PublicNumber]
+
+
+def public_dialin_numbers(uow: UnitOfWork, tenant: str) -> list[PublicPlace]:
+    """The dial-in numbers of a tenant for its public page (no sign-in), grouped by country and city.
+
+    The page every invitation links to ("find a local number"). It shows the numbers only; an unknown
+    tenant is TenantNotFound, the same answer whether or not the name was ever used.
+    """
+    with uow.read():
+        t = uow.session.scalars(select(Tenant).where(Tenant.name == tenant)).first()
+        if t is None:
+            raise TenantNotFound(tenant)
+        places: dict[tuple[str, str], PublicPlace] = {}
+        for n in uow.session.scalars(select(ServiceNumber).where(ServiceNumber.tenant_id == t.id)):
+            country = n.country or numbers.country_of(n.e164)
+            key = (country or "~", (n.city or "~").casefold())
+            place = places.setdefault(key, PublicPlace(country=country, city=n.city, numbers=[]))
+            place.numbers.append(
+                PublicNumber(
+                    number=n.e164,
+                    display=numbers.international(n.e164),
+                    toll_free=n.toll_free,
+                    languages=[n.primary_language, *(n.secondary_languages or [])],
+                )
+            )
+    for place in places.values():
+        place.numbers.sort(key=lambda p: (p.toll_free, p.number))
+    return [places[k] for k in sorted(places)]

@@ -82,7 +82,9 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if _is_api(request):
-        response: Response = problem(exc.status_code, str(exc.detail), type_=f"/errors/http-{exc.status_code}")
+        response: Response = problem(
+            exc.status_code, str(exc.detail), type_=f"/errors/http-{exc.status_code}"
+        )
     else:
         response = _error_page(request, exc.status_code, str(exc.detail))
     # e.g. the Allow header of a 405

@@ -1,4 +1,4 @@
-"""Pages of the admin center: sign-in and sign-out, and a placeholder users page."""
+"""Pages of the admin center: sign-in and sign-out here; the others in pages_*.py, included below."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from dialconf.web.auth import (
     SESSION_COOKIE,
     SIGNIN_CSRF_COOKIE,
     CsrfChecked,
-    CurrentActor,
     clear_session_cookie,
     secure_cookies,
     set_session_cookie,
@@ -98,7 +97,8 @@ def signout(request: Request, uow: Uow, actor: CsrfChecked) -> Response:
     return response
 
 
-@router.get("/users")
-def users_page(request: Request, actor: CurrentActor) -> Response:
-    """Placeholder: the Audio conferencing → Users page."""
-    return render(request, "users.html")
+# the admin center's pages live in modules of their own, mounted with this router
+from dialconf.web import pages_admin, pages_users  # noqa: E402
+
+router.include_router(pages_users.router)
+router.include_router(pages_admin.router)

@@ -1,0 +1,103 @@
+"""The users page and action pane without a browser: plain form posts (no JavaScript), CSRF, roles."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import ENABLE_ADA
+from tests.web.conftest import ADMIN, HELPDESK, WebWorld, sign_in
+
+ADA = "ada@contoso.com"
+
+
+def test_reset_without_javascript_redirects_to_the_pane_showing_the_new_id(
+    web_world: WebWorld, client: TestClient
+) -> None:
+    old = web_world.cli.ok(*ENABLE_ADA)["conference_id"]
+    csrf = sign_in(client, ADMIN)
+    answer = client.post(f"/users/{ADA}/conference-id/reset", data={"csrf": csrf})
+    assert answer.status_code == 303
+    new = web_world.cli.ok("user", "show", ADA)["conference_id"]
+    assert new != old
+    page = client.get(answer.headers["location"])
+    shown = re.search(r'id="conference-id"[^>]*>([^<]+)<', page.text)
+    assert shown and shown.group(1).replace(" ", "").rstrip("#") == new
+    assert "Conference ID reset" in page.text
+
+
+def test_an_htmx_reset_answers_with_the_pane_alone(web_world: WebWorld, client: TestClient) -> None:
+    web_world.cli.ok(*ENABLE_ADA)
+    csrf = sign_in(client, ADMIN)
+    answer = client.post(
+        f"/users/{ADA}/conference-id/reset", data={"csrf": csrf}, headers={"HX-Request": "true"}
+    )
+    assert answer.status_code == 200
+    assert answer.text.lstrip().startswith('<section id="pane"') and "<html" not in answer.text
+    assert web_world.cli.ok("user", "show", ADA)["conference_id"] in answer.text
+
+
+def test_the_unchecked_email_box_sends_no_mail_and_the_checked_one_does(
+    web_world: WebWorld, client: TestClient
+) -> None:
+    web_world.cli.ok(*ENABLE_ADA)
+    csrf = sign_in(client, ADMIN)
+    queued = len(web_world.cli.ok("mail", "list"))
+    client.post(f"/users/{ADA}/conference-id/reset", data={"csrf": csrf})
+    assert len(web_world.cli.ok("mail", "list")) == queued
+    client.post(f"/users/{ADA}/conference-id/reset", data={"csrf": csrf, "send_email": "1"})
+    assert len(web_world.cli.ok("mail", "list")) == queued + 1
+
+
+def test_a_reset_form_posted_without_the_csrf_token_is_refused(
+    web_world: WebWorld, client: TestClient
+) -> None:
+    old = web_world.cli.ok(*ENABLE_ADA)["conference_id"]
+    sign_in(client, ADMIN)
+    answer = client.post(f"/users/{ADA}/conference-id/reset", data={})
+    assert answer.status_code == 403
+    assert web_world.cli.ok("user", "show", ADA)["conference_id"] == old
+
+
+def test_the_new_pin_is_only_in_the_answer_to_its_post(web_world: WebWorld, client: TestClient) -> None:
+    web_world.cli.ok(*ENABLE_ADA)
+    csrf = sign_in(client, ADMIN)
+    answer = client.post(f"/users/{ADA}/pin/reset", data={"csrf": csrf})
+    assert answer.status_code == 200
+    pin = re.search(r'id="new-pin"[^>]*>(\d+)<', answer.text)
+    assert pin is not None
+    for path in (f"/users/{ADA}", f"/users/{ADA}/pane", "/users"):
+        assert pin.group(1) not in client.get(path).text
+
+
+def test_helpdesk_resets_ids_but_cannot_change_properties(web_world: WebWorld, client: TestClient) -> None:
+    web_world.cli.ok(*ENABLE_ADA)
+    csrf = sign_in(client, HELPDESK)
+    pane = client.get(f"/users/{ADA}").text
+    assert "Reset<span" in pane and "/properties" not in pane
+    answer = client.post(
+        f"/users/{ADA}/properties/conference-id", data={"csrf": csrf, "conference_id": "12345678"}
+    )
+    assert answer.status_code == 403
+    assert client.post(f"/users/{ADA}/conference-id/reset", data={"csrf": csrf}).status_code == 303
+
+
+def test_an_admin_of_another_tenant_gets_404_for_the_pane(web_world: WebWorld, client: TestClient) -> None:
+    web_world.cli.ok("tenant", "create", "fabrikam", "--domain", "fabrikam.com")
+    web_world.cli.ok("bridge", "create", "fabrikam", "main")
+    web_world.cli.ok(
+        "user",
+        "enable",
+        "bob@fabrikam.com",
+        "--tenant",
+        "fabrikam",
+        "--email",
+        "bob@fabrikam.com",
+        "--name",
+        "Bob",
+    )
+    csrf = sign_in(client, ADMIN)
+    assert client.get("/users/bob@fabrikam.com").status_code == 404
+    assert client.post("/users/bob@fabrikam.com/conference-id/reset", data={"csrf": csrf}).status_code == 404
+    assert "bob@fabrikam.com" not in client.get("/users?q=bob").text
