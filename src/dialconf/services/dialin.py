@@ -8,6 +8,7 @@ row, so that parallel calls each count exactly once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,7 +63,7 @@ def lookup(
     # before anything is read or counted: an account that may not resolve calls must not lock anyone out
     require(actor, Permission.RESOLVE_CALLS)
     policy = policy or CallerPolicy()
-    dialed = numbers.parse_e164(number)
+    dialed = dialed_e164(uow, number)
     caller_key = _caller_key(caller)
     typed = clean_digits(digits)
     with uow.read():
@@ -71,7 +72,7 @@ def lookup(
     if call is None:
         unknown = f"{dialed} is not a dial-in number of this service"
         return LookupResult(result="reject", reason=unknown, detail=unknown)
-    where: dict[str, Any] = {"tenant": call.tenant, "bridge": call.bridge}
+    where: dict[str, Any] = {"tenant": call.tenant, "bridge": call.bridge, "language": call.language}
     if call.caller_locked_until is not None and call.caller_locked_until > now:
         return LookupResult(
             result="reject",
@@ -99,11 +100,80 @@ def lookup(
     return LookupResult(result="join", reason="leader", upn=call.upn, room=room, **where)
 
 
+def number_language(uow: UnitOfWork, *, number: str, actor: Actor) -> str | None:
+    """The language of a service number (what the attendant switches its prompts to), or None."""
+    require(actor, Permission.RESOLVE_CALLS)
+    try:
+        dialed = dialed_e164(uow, number)
+    except InvalidPhoneNumber:
+        return None
+    with uow.read():
+        return uow.session.scalar(select(ServiceNumber.primary_language).where(ServiceNumber.e164 == dialed))
+
+
+def dialed_e164(uow: UnitOfWork, number: str) -> str:
+    """The dialed number as E.164, from any form a PBX passes on.
+
+    `+14255550100`, `14255550100`, `tel:+1-425-555-0100`, `sip:+14255550100@pbx` and a national form
+    (`4255550100`, `020 7946 0000`) read in the country of a service number whose national digits match.
+    """
+    raw = (number or "").strip()
+    for scheme in ("tel:", "sip:", "sips:"):
+        if raw.lower().startswith(scheme):
+            raw = raw[len(scheme) :].split("@", 1)[0].split(";", 1)[0]
+    raw = _VISUAL.sub("", raw)
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    if raw.startswith("+"):
+        return numbers.parse_e164(raw)
+    if raw.isdigit():
+        candidates = [f"+{raw}"] if len(raw) > 10 or not raw.startswith("0") else []
+        for candidate in candidates:
+            try:
+                e164 = numbers.parse_e164(candidate)
+            except InvalidPhoneNumber:
+                continue
+            if _is_service_number(uow, e164):
+                return e164
+        national = _national_match(uow, raw)
+        if national is not None:
+            return national
+        for candidate in candidates:
+            try:
+                return numbers.parse_e164(candidate)
+            except InvalidPhoneNumber:
+                continue
+    return numbers.parse_e164(raw)
+
+
+_VISUAL = re.compile(r"[\s().\-/]")
+
+
+def _is_service_number(uow: UnitOfWork, e164: str) -> bool:
+    with uow.read():
+        return uow.session.scalar(select(ServiceNumber.id).where(ServiceNumber.e164 == e164)) is not None
+
+
+def _national_match(uow: UnitOfWork, digits: str) -> str | None:
+    """The service number that `digits`, read as a national number of its own country, is."""
+    with uow.read():
+        countries = uow.session.scalars(select(ServiceNumber.country).distinct()).all()
+    for country in sorted({c for c in countries if c} | {"US"}):
+        try:
+            e164 = numbers.parse_e164(digits, region=country)
+        except InvalidPhoneNumber:
+            continue
+        if _is_service_number(uow, e164):
+            return e164
+    return None
+
+
 def _resolve(dialed: str, caller: str, typed: str) -> Select[*tuple[Any, ...]]:
     """One query: the dialed number's bridge and tenant, the caller's lockout, the typed ID and its owner."""
     return (
         select(
             ServiceNumber.bridge_id,
+            ServiceNumber.primary_language.label("language"),
             Bridge.name.label("bridge"),
             Bridge.id_length,
             Tenant.name.label("tenant"),

@@ -185,6 +185,7 @@ class LookupResult(View):
     bridge: str | None = None
     locked_until: datetime | None = None
     detail: str | None = None  # the admin-facing why (CLI, API); a PBX plays only `reason`
+    language: str | None = None  # the service number's language: the PBX plays its prompts in it
 
 
 @dataclass(frozen=True)
