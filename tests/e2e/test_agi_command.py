@@ -98,3 +98,12 @@ def test_a_caller_locked_out_through_one_agi_process_is_refused_by_another(
         assert refused.result == "locked" and "DIALCONF_ROOM" not in refused.variables
         other = Call(second, caller=ALICE).run([ada + "#"])
         assert (other.result, other.variables["DIALCONF_ORGANIZER"]) == ("join", "ada@contoso.com")
+
+
+def test_an_unknown_prompt_name_is_refused_in_one_line(sqlite_cli: Cli) -> None:
+    refused = sqlite_cli("agi", "--listen", "127.0.0.1:0", "--sound", "welcome=hello")
+    assert refused.code == 1
+    assert refused.err == (
+        "dialconf: --sound takes NAME=FILE with NAME one of get_id, invalid_id, get_pin, invalid_pin, "
+        "goodbye, not 'welcome=hello'\n"
+    )

@@ -9,7 +9,7 @@ from random import Random
 
 import pytest
 
-from dialconf.cli.agi import start_agi
+from dialconf.cli.agi import parse_sounds, start_agi
 from dialconf.services import resets
 from dialconf.store.db import make_engine, make_session_factory
 from dialconf.store.uow import UnitOfWork
@@ -159,3 +159,21 @@ def test_two_hundred_concurrent_calls_are_all_answered_correctly(line: Line) -> 
         outcomes = list(pool.map(one, range(200)))
     expected = [("join", "ada@contoso.com" if n % 2 else "bob@contoso.com") for n in range(200)]
     assert outcomes == expected
+
+
+def test_prompts_can_use_other_sound_files(sqlite_url: str) -> None:
+    factory = make_session_factory(make_engine(sqlite_url))
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(factory, pin_key=lambda: TEST_KEY.encode(), rng=Random())
+
+    make_tenant(uow())
+    ada = make_user(uow(), "ada@contoso.com").conference_id
+    assert ada
+    prompts = parse_sounds(["get_id=custom/enter-id", "invalid_id=custom/nope"])
+    server = start_agi("127.0.0.1:0", uow, OPERATOR, prompts)
+    try:
+        call = Call(server.sock.getsockname()[1]).run([_wrong(ada) + "#", ada + "#"])
+    finally:
+        server.stop()
+    assert (call.prompts, call.sounds, call.result) == (["custom/enter-id"] * 2, ["custom/nope"], "join")

@@ -74,6 +74,23 @@ def parse_listen(text: str) -> tuple[str, int]:
     return (host.strip("[]") or "127.0.0.1"), int(port)
 
 
+def parse_sounds(assignments: list[str]) -> Prompts:
+    """`--sound get_id=custom/enter-id` ... -> the attendant's prompts; ConfigError for an unknown name."""
+    from dataclasses import fields
+    from typing import Any
+
+    from dialconf.telephony.attendant import Prompts
+
+    chosen: dict[str, Any] = {}
+    names = [f.name for f in fields(Prompts) if f.type in ("str", str)]
+    for assignment in assignments:
+        name, sep, sound = assignment.partition("=")
+        if not sep or name.strip() not in names or not sound.strip() or any(c.isspace() for c in sound.strip()):
+            raise ConfigError(f"--sound takes NAME=FILE with NAME one of {', '.join(names)}, not '{assignment}'")
+        chosen[name.strip()] = sound.strip()
+    return Prompts(**chosen)
+
+
 def start_agi(
     listen: str, uow_factory: Callable[[], UnitOfWork], actor: Actor, prompts: Prompts | None = None
 ) -> ServerThread:
@@ -93,6 +110,12 @@ def agi(
     listen: str = Option(
         DEFAULT_LISTEN, "--listen", metavar="HOST:PORT", help="Address of the FastAGI server (port 0: any free one)."
     ),
+    sounds: list[str] = Option(
+        [],
+        "--sound",
+        metavar="NAME=FILE",
+        help="Use another sound file for a prompt: get_id, invalid_id, get_pin, invalid_pin, goodbye. Repeat for more.",
+    ),
 ) -> None:
     """Answer calls for Asterisk: a FastAGI server running the auto attendant, until Ctrl-C.
 
@@ -104,12 +127,13 @@ def agi(
 
     from dialconf.cli.worker import stop_on_signals
 
+    prompts = parse_sounds(sounds)
     rt = runtime(ctx)
     actor = rt.require(Permission.RESOLVE_CALLS)
     rt.ensure_schema()
     rt.settings.pin_key()
     logging.basicConfig(level=logging.WARNING, format="dialconf agi: %(message)s")
-    server = start_agi(listen, rt.uow, actor)
+    server = start_agi(listen, rt.uow, actor, prompts)
     say(f"dialconf agi: FastAGI server on agi://{server.address} (Ctrl-C stops)")
     stop = threading.Event()
     with stop_on_signals(stop):
