@@ -50,7 +50,7 @@ class ServiceResolver:
             )
         except InvalidPhoneNumber:
             return Resolution("rejected")
-        delay = 0.0
+        delay = float(found.delay_seconds)
         if found.result == "join":
             role = "leader" if found.reason == "leader" else "participant"
             return Resolution(

@@ -21,7 +21,7 @@ from dialconf.domain.ids import clean_digits
 from dialconf.domain.pins import AttemptState, LockoutPolicy, verify_pin
 from dialconf.domain.roles import Actor, Permission
 from dialconf.errors import InvalidPhoneNumber
-from dialconf.services.common import require
+from dialconf.services.common import audit, require
 from dialconf.services.views import LookupResult
 from dialconf.store.models import Bridge, ConferenceIdRow, DialinFailure, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
@@ -48,6 +48,18 @@ class CallerPolicy:
     window: timedelta = timedelta(minutes=15)
     lockout: timedelta = timedelta(minutes=30)
 
+    @classmethod
+    def of_tenant(cls, row: Row[Any]) -> CallerPolicy:
+        return cls(
+            max_failures=row.dialin_caller_max_failures,
+            window=timedelta(minutes=row.dialin_caller_window_minutes),
+            lockout=timedelta(minutes=row.dialin_caller_lockout_minutes),
+        )
+
+
+# the bridge limit counts wrong IDs from all callers over this window (docs/dialin-security.md)
+BRIDGE_WINDOW = timedelta(hours=1)
+
 
 def lookup(
     uow: UnitOfWork,
@@ -62,7 +74,6 @@ def lookup(
     """Resolve a call. Wrong IDs count against the caller; the next lookup after a reset sees the new state."""
     # before anything is read or counted: an account that may not resolve calls must not lock anyone out
     require(actor, Permission.RESOLVE_CALLS)
-    policy = policy or CallerPolicy()
     dialed = dialed_e164(uow, number)
     caller_key = _caller_key(caller)
     typed = clean_digits(digits)
@@ -72,7 +83,15 @@ def lookup(
     if call is None:
         unknown = f"{dialed} is not a dial-in number of this service"
         return LookupResult(result="reject", reason=unknown, detail=unknown)
-    where: dict[str, Any] = {"tenant": call.tenant, "bridge": call.bridge, "language": call.language}
+    policy = policy or CallerPolicy.of_tenant(call)
+    # over the bridge limit every call is slowed down, right or wrong: a delay the PBX plays first
+    slowed = call.bridge_slowed_since is not None and now - call.bridge_slowed_since < BRIDGE_WINDOW
+    where: dict[str, Any] = {
+        "tenant": call.tenant,
+        "bridge": call.bridge,
+        "language": call.language,
+        "delay_seconds": call.dialin_bridge_delay_seconds if slowed else 0,
+    }
     if call.caller_locked_until is not None and call.caller_locked_until > now:
         return LookupResult(
             result="reject",
@@ -85,6 +104,8 @@ def lookup(
     if why_not is not None:
         with uow:
             locked_until = _count_failure(uow, call.bridge_id, caller_key, policy, now)
+            if _count_bridge_failure(uow, call, now, actor):
+                where["delay_seconds"] = call.dialin_bridge_delay_seconds
             uow.commit()
         return LookupResult(
             result="reject", reason=NOT_VALID, detail=why_not, locked_until=locked_until, **where
@@ -177,7 +198,14 @@ def _resolve(dialed: str, caller: str, typed: str) -> Select[*tuple[Any, ...]]:
             Bridge.name.label("bridge"),
             Bridge.id_length,
             Tenant.name.label("tenant"),
+            Tenant.id.label("tenant_id"),
             Tenant.pin_length.label("tenant_pin_length"),
+            Tenant.dialin_caller_max_failures,
+            Tenant.dialin_caller_window_minutes,
+            Tenant.dialin_caller_lockout_minutes,
+            Tenant.dialin_bridge_max_failures,
+            Tenant.dialin_bridge_delay_seconds,
+            Bridge.dialin_slowed_since.label("bridge_slowed_since"),
             DialinFailure.locked_until.label("caller_locked_until"),
             ConferenceIdRow.id.label("id_row"),
             ConferenceIdRow.state.label("id_state"),
@@ -257,6 +285,34 @@ def _count_failure(
         record.failures, record.window_started = 0, now
         return record.locked_until
     return None
+
+
+def _count_bridge_failure(uow: UnitOfWork, call: Row[Any], now: datetime, actor: Actor) -> bool:
+    """Count one wrong ID against the bridge; True when the bridge is slowed down (from now on).
+
+    Crossing the limit starts an episode of BRIDGE_WINDOW and writes one audit event; wrong IDs
+    during the episode only keep counting.
+    """
+    bridge = uow.session.scalars(select(Bridge).where(Bridge.id == call.bridge_id).with_for_update()).one()
+    if bridge.dialin_window_started is None or now - bridge.dialin_window_started > BRIDGE_WINDOW:
+        bridge.dialin_failures, bridge.dialin_window_started = 0, now
+    bridge.dialin_failures += 1
+    slowed = bridge.dialin_slowed_since is not None and now - bridge.dialin_slowed_since < BRIDGE_WINDOW
+    if slowed or bridge.dialin_failures < call.dialin_bridge_max_failures:
+        return slowed
+    bridge.dialin_slowed_since = now
+    audit(
+        uow,
+        actor,
+        "dialin.bridge.slowed",
+        f"{call.tenant}/{call.bridge}",
+        tenant_id=call.tenant_id,
+        detail=(
+            f"{bridge.dialin_failures} wrong conference IDs within an hour on bridge {call.bridge}: every "
+            f"call to it waits {call.dialin_bridge_delay_seconds} s for the next hour"
+        ),
+    )
+    return True
 
 
 def _check_leader_pin(
