@@ -80,7 +80,8 @@ def lookup(
     with uow.read():
         now = uow.now()
         call = uow.session.execute(_resolve(dialed, caller_key, typed)).one_or_none()
-    if call is None:
+    if call is None or (actor.tenant_id is not None and call.tenant_id != actor.tenant_id):
+        # a pbx account of one tenant resolves only its tenant's numbers, and learns nothing of others
         unknown = f"{dialed} is not a dial-in number of this service"
         return LookupResult(result="reject", reason=unknown, detail=unknown)
     policy = policy or CallerPolicy.of_tenant(call)
@@ -128,8 +129,11 @@ def number_language(uow: UnitOfWork, *, number: str, actor: Actor) -> str | None
         dialed = dialed_e164(uow, number)
     except InvalidPhoneNumber:
         return None
+    query = select(ServiceNumber.primary_language).where(ServiceNumber.e164 == dialed)
+    if actor.tenant_id is not None:
+        query = query.where(ServiceNumber.tenant_id == actor.tenant_id)
     with uow.read():
-        return uow.session.scalar(select(ServiceNumber.primary_language).where(ServiceNumber.e164 == dialed))
+        return uow.session.scalar(query)
 
 
 def dialed_e164(uow: UnitOfWork, number: str) -> str:

@@ -295,6 +295,7 @@ def show_tenant(uow: UnitOfWork, *, name: str, actor: Actor) -> TenantView:
 
 
 def list_tenants(uow: UnitOfWork, *, actor: Actor) -> list[TenantView]:
+    require(actor, Permission.VIEW)
     with uow.read():
         query = select(Tenant).order_by(Tenant.name)
         if actor.role is not Role.OPERATOR:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dialconf.web.api import me
+from dialconf.web.api import dialin, me
 from dialconf.web.api.problems import problem_responses
 
 # every API route may answer 401 (no or bad credentials) and 403 (CSRF, role); add more per route
 router = APIRouter(responses=problem_responses(401, 403))
 router.include_router(me.router)
+router.include_router(dialin.router)
