@@ -23,7 +23,15 @@ from dialconf.domain.roles import Actor, Permission
 from dialconf.errors import InvalidPhoneNumber
 from dialconf.services.common import audit, require
 from dialconf.services.views import LookupResult
-from dialconf.store.models import Bridge, ConferenceIdRow, DialinFailure, ServiceNumber, Tenant, User
+from dialconf.store.models import (
+    Bridge,
+    ConferenceIdRow,
+    DialinFailure,
+    JitsiRoom,
+    ServiceNumber,
+    Tenant,
+    User,
+)
 from dialconf.store.uow import UnitOfWork
 
 ANONYMOUS = "anonymous"
@@ -111,6 +119,8 @@ def lookup(
         return LookupResult(
             result="reject", reason=NOT_VALID, detail=why_not, locked_until=locked_until, **where
         )
+    if call.jitsi_room is not None:  # no organizer, so no leader PIN: everyone joins the Jitsi room alike
+        return LookupResult(result="join", reason="participant", room=call.jitsi_room, **where)
     room = f"{call.tenant}-{typed}"
     if pin is None:
         return LookupResult(result="join", reason="participant", upn=call.upn, room=room, **where)
@@ -214,6 +224,7 @@ def _resolve(dialed: str, caller: str, typed: str) -> Select[*tuple[Any, ...]]:
             ConferenceIdRow.id.label("id_row"),
             ConferenceIdRow.state.label("id_state"),
             ConferenceIdRow.owner_user_id,
+            JitsiRoom.room.label("jitsi_room"),
             User.id.label("user_id"),
             User.upn,
             User.enabled,
@@ -230,6 +241,7 @@ def _resolve(dialed: str, caller: str, typed: str) -> Select[*tuple[Any, ...]]:
             ConferenceIdRow,
             and_(ConferenceIdRow.bridge_id == ServiceNumber.bridge_id, ConferenceIdRow.digits == typed),
         )
+        .outerjoin(JitsiRoom, JitsiRoom.conference_id_id == ConferenceIdRow.id)
         .outerjoin(User, User.id == ConferenceIdRow.owner_user_id)
         .where(ServiceNumber.e164 == dialed)
     )
@@ -243,6 +255,8 @@ def _why_not_valid(call: Row[Any], typed: str) -> str | None:
         return "no meeting has this conference ID"
     if call.id_state != "live":
         return "it was reset or released and is quarantined"
+    if call.jitsi_room is not None:
+        return None  # a Jitsi Meet room's ID (services.jitsi): no organizer
     if call.user_id is None:
         return "no organizer holds this conference ID"
     if not call.enabled:
