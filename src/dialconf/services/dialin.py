@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, select
+from sqlalchemy import BindParameter, Row, Select, String, and_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dialconf.domain import numbers
@@ -87,7 +88,12 @@ def lookup(
     typed = clean_digits(digits)
     with uow.read():
         now = uow.now()
-        call = uow.session.execute(_resolve(dialed, caller_key, typed)).one_or_none()
+        # Core on the session's connection: the statement is built once, and no ORM layer runs per call
+        call = (
+            uow.session.connection()
+            .execute(_resolve_statement(), {"dialed": dialed, "caller": caller_key, "typed": typed})
+            .one_or_none()
+        )
     if call is None or (actor.tenant_id is not None and call.tenant_id != actor.tenant_id):
         # a pbx account of one tenant resolves only its tenant's numbers, and learns nothing of others
         unknown = f"{dialed} is not a dial-in number of this service"
@@ -160,12 +166,12 @@ def dialed_e164(uow: UnitOfWork, number: str) -> str:
     if raw.startswith("00"):
         raw = "+" + raw[2:]
     if raw.startswith("+"):
-        return numbers.parse_e164(raw)
+        return _parse(raw)
     if raw.isdigit():
         candidates = [f"+{raw}"] if len(raw) > 10 or not raw.startswith("0") else []
         for candidate in candidates:
             try:
-                e164 = numbers.parse_e164(candidate)
+                e164 = _parse(candidate)
             except InvalidPhoneNumber:
                 continue
             if _is_service_number(uow, e164):
@@ -175,12 +181,15 @@ def dialed_e164(uow: UnitOfWork, number: str) -> str:
             return national
         for candidate in candidates:
             try:
-                return numbers.parse_e164(candidate)
+                return _parse(candidate)
             except InvalidPhoneNumber:
                 continue
-    return numbers.parse_e164(raw)
+    return _parse(raw)
 
 
+# a call path parses the same few service numbers (and a caller's number) again and again: parsing is
+# pure and costs more than the lookup's query, so it is cached (errors are not cached, they re-raise)
+_parse = lru_cache(maxsize=8192)(numbers.parse_e164)
 _VISUAL = re.compile(r"[\s().\-/]")
 
 
@@ -195,7 +204,7 @@ def _national_match(uow: UnitOfWork, digits: str) -> str | None:
         countries = uow.session.scalars(select(ServiceNumber.country).distinct()).all()
     for country in sorted({c for c in countries if c} | {"US"}):
         try:
-            e164 = numbers.parse_e164(digits, region=country)
+            e164 = _parse(digits, region=country)
         except InvalidPhoneNumber:
             continue
         if _is_service_number(uow, e164):
@@ -203,8 +212,15 @@ def _national_match(uow: UnitOfWork, digits: str) -> str | None:
     return None
 
 
-def _resolve(dialed: str, caller: str, typed: str) -> Select[*tuple[Any, ...]]:
-    """One query: the dialed number's bridge and tenant, the caller's lockout, the typed ID and its owner."""
+@cache
+def _resolve_statement() -> Select[*tuple[Any, ...]]:
+    """One query: the dialed number's bridge and tenant, the caller's lockout, the typed ID and its owner.
+
+    Built once with bound parameters (dialed, caller, typed): building a select costs more than running it.
+    """
+    dialed: BindParameter[str] = bindparam("dialed", type_=String())
+    caller: BindParameter[str] = bindparam("caller", type_=String())
+    typed: BindParameter[str] = bindparam("typed", type_=String())
     return (
         select(
             ServiceNumber.bridge_id,
@@ -270,7 +286,7 @@ def _caller_key(caller: str | None) -> str:
     if not caller or not caller.strip():
         return ANONYMOUS
     try:
-        return numbers.parse_e164(caller)
+        return _parse(caller)
     except InvalidPhoneNumber:
         # a withheld or odd caller ID still gets counted, under the text the PBX gave
         return caller.strip()[:32]
