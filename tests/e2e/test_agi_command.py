@@ -19,9 +19,11 @@ ALICE = "+12065550122"
 
 
 @contextmanager
-def running(cli: Cli, *args: str) -> Iterator[int]:
+def running(cli: Cli, *args: str, actor: str | None = None) -> Iterator[int]:
     """A `dialconf` process serving FastAGI; yields its port once it says it listens."""
     env = {"DIALCONF_DATABASE_URL": cli.url, "DIALCONF_SECRET_KEY": TEST_KEY}
+    if actor:
+        env["DIALCONF_ACTOR"] = actor
     process = WorkerProcess(env, *args)
     try:
         process.wait_for_line("agi://")
@@ -51,6 +53,21 @@ def test_dialconf_agi_answers_a_call_on_the_port_it_prints(sqlite_cli: Cli) -> N
     with running(sqlite_cli, "agi", "--listen", "127.0.0.1:0") as port:
         call = Call(port).run([ada + "#"])
     assert (call.result, call.variables["DIALCONF_ORGANIZER"]) == ("join", "ada@contoso.com")
+
+
+@pytest.mark.slow
+def test_a_pbx_account_runs_dialconf_agi_for_its_tenants_numbers_only(sqlite_cli: Cli) -> None:
+    ada = _seeded(sqlite_cli)
+    sqlite_cli.ok("tenant", "create", "fabrikam", "--domain", "fabrikam.com")
+    sqlite_cli.ok("bridge", "create", "fabrikam", "main")
+    sqlite_cli.ok("number", "add", "fabrikam", "+12065550100")
+    sqlite_cli.ok(
+        "admin", "create", "pbx@fabrikam.com", "--tenant", "fabrikam", "--role", "pbx", stdin="password1\n"
+    )
+    with running(sqlite_cli, "agi", "--listen", "127.0.0.1:0", actor="pbx@fabrikam.com") as port:
+        call = Call(port).run([ada + "#"])  # contoso's number: not one this pbx account answers for
+    assert call.result == "rejected" and call.hung_up_by_server
+    assert "CHANNEL(language)" not in call.variables  # it learns nothing of the other tenant's number
 
 
 @pytest.mark.slow
@@ -87,9 +104,10 @@ def test_a_caller_locked_out_through_one_agi_process_is_refused_by_another(
     cli.ok("db", "upgrade")
     ada = _seeded(cli)
     wrong = _wrong(ada) + "#"
-    with running(cli, "agi", "--listen", "127.0.0.1:0") as first, running(
-        cli, "agi", "--listen", "127.0.0.1:0"
-    ) as second:
+    with (
+        running(cli, "agi", "--listen", "127.0.0.1:0") as first,
+        running(cli, "agi", "--listen", "127.0.0.1:0") as second,
+    ):
         assert Call(first, caller=MALLORY).run([wrong] * 3).result == "rejected"
         locking = Call(first, caller=MALLORY).run([wrong, wrong])  # the fifth wrong ID locks the caller
         assert locking.result == "locked" and locking.hung_up_by_server

@@ -10,7 +10,7 @@ from random import Random
 import pytest
 
 from dialconf.cli.agi import parse_sounds, start_agi
-from dialconf.services import resets
+from dialconf.services import jitsi, resets, tenants
 from dialconf.store.db import make_engine, make_session_factory
 from dialconf.store.uow import UnitOfWork
 from tests.conftest import TEST_KEY
@@ -177,3 +177,18 @@ def test_prompts_can_use_other_sound_files(sqlite_url: str) -> None:
     finally:
         server.stop()
     assert (call.prompts, call.sounds, call.result) == (["custom/enter-id"] * 2, ["custom/nope"], "join")
+
+
+def test_a_call_to_a_jitsi_rooms_id_joins_that_room_without_an_organizer(line: Line) -> None:
+    tenants.update_settings(
+        line.uow(), name="contoso", actor=OPERATOR, jitsi_muc_domain="conference.meet.contoso.com"
+    )
+    mapped = jitsi.id_for_room(line.uow(), conference="Standup@conference.meet.contoso.com")
+    call = Call(line.port).run([mapped.digits + "#"])
+    assert call.variables == {
+        "CHANNEL(language)": "en",
+        "DIALCONF_RESULT": "join",
+        "DIALCONF_ROOM": "standup@conference.meet.contoso.com",
+        "DIALCONF_ROLE": "participant",
+        "DIALCONF_ORGANIZER": "",
+    }
