@@ -19,14 +19,19 @@ def create(
     ctx: Context,
     email: str,
     tenant: str | None = Option(
-        None, "--tenant", "-t", metavar="T", help="Tenant of an admin or helpdesk account (none for an operator)."
+        None,
+        "--tenant",
+        "-t",
+        metavar="T",
+        help="Tenant of an admin, helpdesk or pbx account (none for an operator).",
     ),
     role: str = Option(
         ...,
         "--role",
-        metavar="admin|helpdesk|operator",
+        metavar="admin|helpdesk|operator|pbx",
         help="admin: manages the tenant; helpdesk: looks up users, resets their IDs and PINs, resends their info; "
-        "operator: runs the whole installation (no tenant; only the operator may create one).",
+        "operator: runs the whole installation (no tenant; only the operator may create one); "
+        "pbx: a phone system that only resolves calls, for --tenant's numbers or, without, all (operator only).",
     ),
     as_json: bool = JSON,
 ) -> None:

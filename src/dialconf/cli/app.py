@@ -35,6 +35,11 @@ REGISTRY: dict[str, tuple[str, str, str | None]] = {
         "Deliver queued email over SMTP until SIGTERM or Ctrl-C (needs DIALCONF_SMTP_HOST).",
         "worker",
     ),
+    "agi": (
+        "dialconf.cli.agi",
+        "Answer calls for Asterisk: a FastAGI server running the auto attendant, until Ctrl-C.",
+        "agi",
+    ),
     "status": (
         "dialconf.cli.status",
         "Show the database in use, its schema, what it holds, where mail goes and whether `up` runs.",

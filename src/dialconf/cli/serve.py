@@ -20,10 +20,17 @@ if TYPE_CHECKING:
 
     from dialconf.cli.runtime import Runtime
     from dialconf.mail.catcher import MailCatcher
+    from dialconf.telephony.server import ServerThread
 
 HOST = Option("127.0.0.1", "--host", metavar="ADDR", help="Address to listen on.")
 UP_PORT = Option(
     8080, "--port", metavar="N", min=0, max=65535, help="Port of the web admin center and API (0: any free one)."
+)
+AGI_LISTEN = Option(
+    "127.0.0.1:4573",
+    "--agi-listen",
+    metavar="HOST:PORT",
+    help="Address of the FastAGI server for Asterisk (port 0: any free one; 'off': none).",
 )
 SERVE_PORT = Option(8000, "--port", metavar="N", min=0, max=65535, help="Port to listen on (0: any free one).")
 
@@ -55,8 +62,11 @@ def register(app: App) -> None:
         say("dialconf serve: stopped")
 
     @app.command("up")
-    def up(ctx: Context, host: str = HOST, port: int = UP_PORT) -> None:
+    def up(ctx: Context, host: str = HOST, port: int = UP_PORT, agi_listen: str = AGI_LISTEN) -> None:
         """Run dialconf on this machine: the embedded database, mail delivery and the web admin center, until Ctrl-C.
+
+        It also answers calls for Asterisk on the FastAGI port (as `dialconf agi` does); when that
+        port is taken, `up` says so and runs without it.
 
         Without DIALCONF_SMTP_HOST, mail goes to an embedded mail catcher on 127.0.0.1: it is
         delivered over SMTP as usual but sent no further; read it with `dialconf mail list` and
@@ -74,7 +84,7 @@ def register(app: App) -> None:
             if path is not None:
                 rt.ensure_schema()  # opens (or creates) the database the lock sits beside
                 held.enter_context(hold_up_lock(path.absolute()))
-            _serve(rt, host, port)
+            _serve(rt, host, port, agi_listen)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -126,7 +136,7 @@ def first_operator(rt: Runtime) -> None:
         )
 
 
-def _serve(rt: Runtime, host: str = "127.0.0.1", port: int = 8080) -> None:
+def _serve(rt: Runtime, host: str = "127.0.0.1", port: int = 8080, agi_listen: str = "off") -> None:
     """Run the services of `up` until a signal stops them (the caller holds the `up` lock)."""
     from dialconf.mail.catcher import MailCatcher
     from dialconf.mail.smtp import SmtpTransport
@@ -163,6 +173,11 @@ def _serve(rt: Runtime, host: str = "127.0.0.1", port: int = 8080) -> None:
     say(f"dialconf up: web admin center on {url_of(sock)} (REST API at {url_of(sock)}/api/v1)")
     started.append(f"web on {url_of(sock)}")
 
+    agi = _start_agi(rt, agi_listen)
+    if agi is not None:
+        say(f"dialconf up: FastAGI server for Asterisk on agi://{agi.address}")
+        started.append(f"FastAGI on {agi.address}")
+
     stop = threading.Event()
     delivery = DeliveryWorker(rt.uow(), transport, report=timestamped("dialconf up: mail"))
     thread = threading.Thread(target=delivery.run, args=(stop,), name="dialconf-mail", daemon=True)
@@ -186,10 +201,25 @@ def _serve(rt: Runtime, host: str = "127.0.0.1", port: int = 8080) -> None:
             web.should_exit = True
             web_thread.join(timeout=30)
             sock.close()
+            if agi is not None:
+                agi.stop()
             thread.join(timeout=60)
             if catcher is not None:
                 catcher.stop()
     say("dialconf up: stopped")
+
+
+def _start_agi(rt: Runtime, agi_listen: str) -> ServerThread | None:
+    """The FastAGI server of `up`, or None when it is off or its port is taken (said, not fatal)."""
+    if agi_listen.strip().lower() == "off":
+        return None
+    from dialconf.cli.agi import start_agi
+
+    try:
+        return start_agi(agi_listen, rt.uow, rt.actor)
+    except ConfigError as exc:
+        say(f"dialconf up: no FastAGI server: {exc} (give --agi-listen HOST:PORT, or off)")
+        return None
 
 
 # `dialconf up` and `dialconf serve` are top-level commands: the CLI imports this module only when it is chosen

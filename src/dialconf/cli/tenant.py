@@ -26,6 +26,17 @@ def _show(view: TenantView, as_json: bool) -> None:
             ("email from", f"{view.email_from_name or ''} <{view.email_from_address or 'not set'}>"),
             ("meeting migration", view.meeting_migration),
             ("ID quarantine (days)", view.id_quarantine_days),
+            (
+                "dial-in caller lockout",
+                f"after {view.dialin_caller_max_failures} wrong IDs in {view.dialin_caller_window_minutes} min, "
+                f"for {view.dialin_caller_lockout_minutes} min",
+            ),
+            (
+                "dial-in bridge limit",
+                f"over {view.dialin_bridge_max_failures} wrong IDs an hour, calls wait "
+                f"{view.dialin_bridge_delay_seconds} s",
+            ),
+            ("Jitsi MUC domain", view.jitsi_muc_domain or "-"),
             ("bridges", view.bridges),
         ],
     )
@@ -105,18 +116,14 @@ def set_(
     auto_email: bool | None = Option(
         None, "--auto-email/--no-auto-email", help="Email users on every change."
     ),
-    pin_length: int | None = Option(
-        None, "--pin-length", help="Digits in newly generated PINs (4-12)."
-    ),
+    pin_length: int | None = Option(None, "--pin-length", help="Digits in newly generated PINs (4-12)."),
     email_from: str | None = Option(
         None,
         "--email-from",
         metavar="ADDR",
         help="Sender address, in one of the tenant's domains (the operator may choose any).",
     ),
-    email_from_name: str | None = Option(
-        None, "--email-from-name", metavar="TEXT", help="Sender name."
-    ),
+    email_from_name: str | None = Option(None, "--email-from-name", metavar="TEXT", help="Sender name."),
     meeting_migration: bool | None = Option(
         None, "--meeting-migration/--no-meeting-migration", help="Update existing meetings after a change."
     ),
@@ -124,6 +131,42 @@ def set_(
         None,
         "--id-quarantine-days",
         help="Days a released conference ID stays out of use (0-3650; below 7 only the operator).",
+    ),
+    dialin_caller_max_failures: int | None = Option(
+        None,
+        "--dialin-caller-max-failures",
+        metavar="N",
+        help="Wrong IDs a caller may enter before the lockout (1-20; default 5).",
+    ),
+    dialin_caller_window: int | None = Option(
+        None,
+        "--dialin-caller-window",
+        metavar="MIN",
+        help="Minutes a caller's wrong IDs are counted over (1-1440; default 15).",
+    ),
+    dialin_caller_lockout: int | None = Option(
+        None,
+        "--dialin-caller-lockout",
+        metavar="MIN",
+        help="Minutes a caller stays locked out (1-10080; default 30).",
+    ),
+    dialin_bridge_max_failures: int | None = Option(
+        None,
+        "--dialin-bridge-max-failures",
+        metavar="N",
+        help="Wrong IDs an hour on a bridge, from all callers, before every call is slowed (default 100).",
+    ),
+    dialin_bridge_delay: int | None = Option(
+        None,
+        "--dialin-bridge-delay",
+        metavar="SEC",
+        help="Seconds every call waits on a slowed bridge (0-30; default 5).",
+    ),
+    jitsi_muc_domain: str | None = Option(
+        None,
+        "--jitsi-muc-domain",
+        metavar="DOMAIN",
+        help="Jitsi Meet MUC domain whose rooms get this tenant's IDs ('' clears it; operator only).",
     ),
     as_json: bool = JSON,
 ) -> None:
@@ -141,6 +184,18 @@ def set_(
         email_from_name=email_from_name,
         meeting_migration=meeting_migration,
         id_quarantine_days=id_quarantine_days,
+        dialin_limits={
+            key: value
+            for key, value in {
+                "dialin_caller_max_failures": dialin_caller_max_failures,
+                "dialin_caller_window_minutes": dialin_caller_window,
+                "dialin_caller_lockout_minutes": dialin_caller_lockout,
+                "dialin_bridge_max_failures": dialin_bridge_max_failures,
+                "dialin_bridge_delay_seconds": dialin_bridge_delay,
+            }.items()
+            if value is not None
+        },
+        jitsi_muc_domain=jitsi_muc_domain,
     )
     _show(view, as_json)
 

@@ -10,6 +10,9 @@ class Role(StrEnum):
     OPERATOR = "operator"
     ADMIN = "admin"
     HELPDESK = "helpdesk"
+    # a phone system: resolves calls (HTTP lookup, `dialconf agi`) and nothing else; bound to one
+    # tenant it resolves only calls to that tenant's numbers, unbound (operator's choice) all of them
+    PBX = "pbx"
 
 
 class Permission(StrEnum):
@@ -21,11 +24,11 @@ class Permission(StrEnum):
     RESET_SECRETS = "reset conference IDs and PINs"
     SEND_INFO = "send conference info"
     VIEW = "view"
-    RESOLVE_CALLS = "resolve calls"  # dial-in lookup: what a phone system asks (a pbx account later)
+    RESOLVE_CALLS = "resolve calls"  # dial-in lookup: what a phone system asks (the operator, a pbx account)
     RUN_SERVICES = "run database upgrades, workers and mail delivery"  # the installation, not a tenant
 
 
-# the installation and its tenants as a whole; resolving calls is for the operator (and later a pbx account)
+# the installation and its tenants as a whole; resolving calls is for the operator and pbx accounts
 _OPERATOR_ONLY = frozenset(
     {Permission.MANAGE_TENANTS, Permission.CREATE_BRIDGES, Permission.RESOLVE_CALLS, Permission.RUN_SERVICES}
 )
@@ -34,6 +37,7 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset(Permission),
     Role.ADMIN: frozenset(Permission) - _OPERATOR_ONLY,
     Role.HELPDESK: frozenset({Permission.RESET_SECRETS, Permission.SEND_INFO, Permission.VIEW}),
+    Role.PBX: frozenset({Permission.RESOLVE_CALLS}),
 }
 
 

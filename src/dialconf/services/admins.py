@@ -31,14 +31,18 @@ def create_admin(
     account belongs to no tenant and only the operator may create one.
     """
     email = validate_email(email).lower()
-    if role not in (Role.ADMIN, Role.HELPDESK, Role.OPERATOR):
-        raise InvalidInput(f"role must be 'admin', 'helpdesk' or 'operator', not '{role}'")
+    if role not in (Role.ADMIN, Role.HELPDESK, Role.OPERATOR, Role.PBX):
+        raise InvalidInput(f"role must be 'admin', 'helpdesk', 'operator' or 'pbx', not '{role}'")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     if role == Role.OPERATOR:
         if tenant:
             raise InvalidInput("an operator account belongs to no tenant: leave out --tenant")
         return _create_operator(uow, email=email, password=password, actor=actor)
+    if role == Role.PBX and actor.role != Role.OPERATOR:
+        raise Forbidden("only the operator may create a pbx account (it resolves calls and can lock callers out)")
+    if role == Role.PBX and not tenant:
+        return _create_operator(uow, email=email, password=password, actor=actor, role=Role.PBX)
     if not tenant:
         raise InvalidInput(f"a{'n' if role == Role.ADMIN else ''} {role} account belongs to a tenant: give --tenant")
     with uow:
@@ -61,7 +65,10 @@ def create_admin(
         return AdminView(email=email, tenant=t.name, role=str(role))
 
 
-def _create_operator(uow: UnitOfWork, *, email: str, password: str, actor: Actor) -> AdminView:
+def _create_operator(
+    uow: UnitOfWork, *, email: str, password: str, actor: Actor, role: Role = Role.OPERATOR
+) -> AdminView:
+    """An account of no tenant: an operator, or a pbx account that resolves calls for every tenant."""
     if actor.role != Role.OPERATOR:
         raise Forbidden("only the operator may create an operator account")
     with uow:
@@ -71,14 +78,14 @@ def _create_operator(uow: UnitOfWork, *, email: str, password: str, actor: Actor
             AdminAccount(
                 email=email,
                 tenant_id=None,
-                role=str(Role.OPERATOR),
+                role=str(role),
                 password_hash=PasswordHasher().hash(password),
                 created_at=uow.now(),
             )
         )
-        audit(uow, actor, "admin.create", email, tenant_id=None, after={"role": str(Role.OPERATOR)})
+        audit(uow, actor, "admin.create", email, tenant_id=None, after={"role": str(role)})
         uow.commit()
-        return AdminView(email=email, tenant=None, role=str(Role.OPERATOR))
+        return AdminView(email=email, tenant=None, role=str(role))
 
 
 @dataclass(frozen=True)
@@ -148,4 +155,6 @@ def authenticate(uow: UnitOfWork, *, email: str, password: str) -> Actor:
             hasher.verify(account.password_hash, password)
         except VerifyMismatchError as exc:
             raise Forbidden("wrong email or password") from exc
+        if account.role == Role.PBX:
+            raise Forbidden("a pbx account does not sign in: it calls the API with a token (dialconf token create)")
     return actor_for(uow, email)

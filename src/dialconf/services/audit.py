@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from sqlalchemy import Select, func, select
 
-from dialconf.domain.roles import Actor, Role
-from dialconf.services.common import get_tenant, normalise_upn
+from dialconf.domain.roles import Actor, Permission, Role
+from dialconf.services.common import get_tenant, normalise_upn, require
 from dialconf.services.views import AuditView, Page
 from dialconf.store.models import AuditEvent, Tenant
 from dialconf.store.uow import UnitOfWork
@@ -61,6 +61,7 @@ def iter_audit(
 def _audit_query(
     uow: UnitOfWork, actor: Actor, *, tenant: str | None, target: str | None
 ) -> Select[AuditEvent, str]:
+    require(actor, Permission.VIEW)  # a pbx account reads nothing, not even its tenant's log
     query = select(AuditEvent, Tenant.name).outerjoin(Tenant, Tenant.id == AuditEvent.tenant_id)
     if tenant is not None:
         query = query.where(AuditEvent.tenant_id == get_tenant(uow, tenant, actor).id)

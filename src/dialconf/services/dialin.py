@@ -8,11 +8,13 @@ row, so that parallel calls each count exactly once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, select
+from sqlalchemy import BindParameter, Row, Select, String, and_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dialconf.domain import numbers
@@ -20,9 +22,17 @@ from dialconf.domain.ids import clean_digits
 from dialconf.domain.pins import AttemptState, LockoutPolicy, verify_pin
 from dialconf.domain.roles import Actor, Permission
 from dialconf.errors import InvalidPhoneNumber
-from dialconf.services.common import require
+from dialconf.services.common import audit, require
 from dialconf.services.views import LookupResult
-from dialconf.store.models import Bridge, ConferenceIdRow, DialinFailure, ServiceNumber, Tenant, User
+from dialconf.store.models import (
+    Bridge,
+    ConferenceIdRow,
+    DialinFailure,
+    JitsiRoom,
+    ServiceNumber,
+    Tenant,
+    User,
+)
 from dialconf.store.uow import UnitOfWork
 
 ANONYMOUS = "anonymous"
@@ -47,6 +57,18 @@ class CallerPolicy:
     window: timedelta = timedelta(minutes=15)
     lockout: timedelta = timedelta(minutes=30)
 
+    @classmethod
+    def of_tenant(cls, row: Row[Any]) -> CallerPolicy:
+        return cls(
+            max_failures=row.dialin_caller_max_failures,
+            window=timedelta(minutes=row.dialin_caller_window_minutes),
+            lockout=timedelta(minutes=row.dialin_caller_lockout_minutes),
+        )
+
+
+# the bridge limit counts wrong IDs from all callers over this window (docs/dialin-security.md)
+BRIDGE_WINDOW = timedelta(hours=1)
+
 
 def lookup(
     uow: UnitOfWork,
@@ -61,17 +83,30 @@ def lookup(
     """Resolve a call. Wrong IDs count against the caller; the next lookup after a reset sees the new state."""
     # before anything is read or counted: an account that may not resolve calls must not lock anyone out
     require(actor, Permission.RESOLVE_CALLS)
-    policy = policy or CallerPolicy()
-    dialed = numbers.parse_e164(number)
+    dialed = dialed_e164(uow, number)
     caller_key = _caller_key(caller)
     typed = clean_digits(digits)
     with uow.read():
         now = uow.now()
-        call = uow.session.execute(_resolve(dialed, caller_key, typed)).one_or_none()
-    if call is None:
+        # Core on the session's connection: the statement is built once, and no ORM layer runs per call
+        call = (
+            uow.session.connection()
+            .execute(_resolve_statement(), {"dialed": dialed, "caller": caller_key, "typed": typed})
+            .one_or_none()
+        )
+    if call is None or (actor.tenant_id is not None and call.tenant_id != actor.tenant_id):
+        # a pbx account of one tenant resolves only its tenant's numbers, and learns nothing of others
         unknown = f"{dialed} is not a dial-in number of this service"
         return LookupResult(result="reject", reason=unknown, detail=unknown)
-    where: dict[str, Any] = {"tenant": call.tenant, "bridge": call.bridge}
+    policy = policy or CallerPolicy.of_tenant(call)
+    # over the bridge limit every call is slowed down, right or wrong: a delay the PBX plays first
+    slowed = call.bridge_slowed_since is not None and now - call.bridge_slowed_since < BRIDGE_WINDOW
+    where: dict[str, Any] = {
+        "tenant": call.tenant,
+        "bridge": call.bridge,
+        "language": call.language,
+        "delay_seconds": call.dialin_bridge_delay_seconds if slowed else 0,
+    }
     if call.caller_locked_until is not None and call.caller_locked_until > now:
         return LookupResult(
             result="reject",
@@ -84,10 +119,14 @@ def lookup(
     if why_not is not None:
         with uow:
             locked_until = _count_failure(uow, call.bridge_id, caller_key, policy, now)
+            if _count_bridge_failure(uow, call, now, actor):
+                where["delay_seconds"] = call.dialin_bridge_delay_seconds
             uow.commit()
         return LookupResult(
             result="reject", reason=NOT_VALID, detail=why_not, locked_until=locked_until, **where
         )
+    if call.jitsi_room is not None:  # no organizer, so no leader PIN: everyone joins the Jitsi room alike
+        return LookupResult(result="join", reason="participant", room=call.jitsi_room, **where)
     room = f"{call.tenant}-{typed}"
     if pin is None:
         return LookupResult(result="join", reason="participant", upn=call.upn, room=room, **where)
@@ -99,19 +138,109 @@ def lookup(
     return LookupResult(result="join", reason="leader", upn=call.upn, room=room, **where)
 
 
-def _resolve(dialed: str, caller: str, typed: str) -> Select[*tuple[Any, ...]]:
-    """One query: the dialed number's bridge and tenant, the caller's lockout, the typed ID and its owner."""
+def number_language(uow: UnitOfWork, *, number: str, actor: Actor) -> str | None:
+    """The language of a service number (what the attendant switches its prompts to), or None."""
+    require(actor, Permission.RESOLVE_CALLS)
+    try:
+        dialed = dialed_e164(uow, number)
+    except InvalidPhoneNumber:
+        return None
+    query = select(ServiceNumber.primary_language).where(ServiceNumber.e164 == dialed)
+    if actor.tenant_id is not None:
+        query = query.where(ServiceNumber.tenant_id == actor.tenant_id)
+    with uow.read():
+        return uow.session.scalar(query)
+
+
+def dialed_e164(uow: UnitOfWork, number: str) -> str:
+    """The dialed number as E.164, from any form a PBX passes on.
+
+    `+14255550100`, `14255550100`, `tel:+1-425-555-0100`, `sip:+14255550100@pbx` and a national form
+    (`4255550100`, `020 7946 0000`) read in the country of a service number whose national digits match.
+    """
+    raw = (number or "").strip()
+    for scheme in ("tel:", "sip:", "sips:"):
+        if raw.lower().startswith(scheme):
+            raw = raw[len(scheme) :].split("@", 1)[0].split(";", 1)[0]
+    raw = _VISUAL.sub("", raw)
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    if raw.startswith("+"):
+        return _parse(raw)
+    if raw.isdigit():
+        candidates = [f"+{raw}"] if len(raw) > 10 or not raw.startswith("0") else []
+        for candidate in candidates:
+            try:
+                e164 = _parse(candidate)
+            except InvalidPhoneNumber:
+                continue
+            if _is_service_number(uow, e164):
+                return e164
+        national = _national_match(uow, raw)
+        if national is not None:
+            return national
+        for candidate in candidates:
+            try:
+                return _parse(candidate)
+            except InvalidPhoneNumber:
+                continue
+    return _parse(raw)
+
+
+# a call path parses the same few service numbers (and a caller's number) again and again: parsing is
+# pure and costs more than the lookup's query, so it is cached (errors are not cached, they re-raise)
+_parse = lru_cache(maxsize=8192)(numbers.parse_e164)
+_VISUAL = re.compile(r"[\s().\-/]")
+
+
+def _is_service_number(uow: UnitOfWork, e164: str) -> bool:
+    with uow.read():
+        return uow.session.scalar(select(ServiceNumber.id).where(ServiceNumber.e164 == e164)) is not None
+
+
+def _national_match(uow: UnitOfWork, digits: str) -> str | None:
+    """The service number that `digits`, read as a national number of its own country, is."""
+    with uow.read():
+        countries = uow.session.scalars(select(ServiceNumber.country).distinct()).all()
+    for country in sorted({c for c in countries if c} | {"US"}):
+        try:
+            e164 = _parse(digits, region=country)
+        except InvalidPhoneNumber:
+            continue
+        if _is_service_number(uow, e164):
+            return e164
+    return None
+
+
+@cache
+def _resolve_statement() -> Select[*tuple[Any, ...]]:
+    """One query: the dialed number's bridge and tenant, the caller's lockout, the typed ID and its owner.
+
+    Built once with bound parameters (dialed, caller, typed): building a select costs more than running it.
+    """
+    dialed: BindParameter[str] = bindparam("dialed", type_=String())
+    caller: BindParameter[str] = bindparam("caller", type_=String())
+    typed: BindParameter[str] = bindparam("typed", type_=String())
     return (
         select(
             ServiceNumber.bridge_id,
+            ServiceNumber.primary_language.label("language"),
             Bridge.name.label("bridge"),
             Bridge.id_length,
             Tenant.name.label("tenant"),
+            Tenant.id.label("tenant_id"),
             Tenant.pin_length.label("tenant_pin_length"),
+            Tenant.dialin_caller_max_failures,
+            Tenant.dialin_caller_window_minutes,
+            Tenant.dialin_caller_lockout_minutes,
+            Tenant.dialin_bridge_max_failures,
+            Tenant.dialin_bridge_delay_seconds,
+            Bridge.dialin_slowed_since.label("bridge_slowed_since"),
             DialinFailure.locked_until.label("caller_locked_until"),
             ConferenceIdRow.id.label("id_row"),
             ConferenceIdRow.state.label("id_state"),
             ConferenceIdRow.owner_user_id,
+            JitsiRoom.room.label("jitsi_room"),
             User.id.label("user_id"),
             User.upn,
             User.enabled,
@@ -128,6 +257,7 @@ def _resolve(dialed: str, caller: str, typed: str) -> Select[*tuple[Any, ...]]:
             ConferenceIdRow,
             and_(ConferenceIdRow.bridge_id == ServiceNumber.bridge_id, ConferenceIdRow.digits == typed),
         )
+        .outerjoin(JitsiRoom, JitsiRoom.conference_id_id == ConferenceIdRow.id)
         .outerjoin(User, User.id == ConferenceIdRow.owner_user_id)
         .where(ServiceNumber.e164 == dialed)
     )
@@ -141,6 +271,8 @@ def _why_not_valid(call: Row[Any], typed: str) -> str | None:
         return "no meeting has this conference ID"
     if call.id_state != "live":
         return "it was reset or released and is quarantined"
+    if call.jitsi_room is not None:
+        return None  # a Jitsi Meet room's ID (services.jitsi): no organizer
     if call.user_id is None:
         return "no organizer holds this conference ID"
     if not call.enabled:
@@ -154,7 +286,7 @@ def _caller_key(caller: str | None) -> str:
     if not caller or not caller.strip():
         return ANONYMOUS
     try:
-        return numbers.parse_e164(caller)
+        return _parse(caller)
     except InvalidPhoneNumber:
         # a withheld or odd caller ID still gets counted, under the text the PBX gave
         return caller.strip()[:32]
@@ -187,6 +319,34 @@ def _count_failure(
         record.failures, record.window_started = 0, now
         return record.locked_until
     return None
+
+
+def _count_bridge_failure(uow: UnitOfWork, call: Row[Any], now: datetime, actor: Actor) -> bool:
+    """Count one wrong ID against the bridge; True when the bridge is slowed down (from now on).
+
+    Crossing the limit starts an episode of BRIDGE_WINDOW and writes one audit event; wrong IDs
+    during the episode only keep counting.
+    """
+    bridge = uow.session.scalars(select(Bridge).where(Bridge.id == call.bridge_id).with_for_update()).one()
+    if bridge.dialin_window_started is None or now - bridge.dialin_window_started > BRIDGE_WINDOW:
+        bridge.dialin_failures, bridge.dialin_window_started = 0, now
+    bridge.dialin_failures += 1
+    slowed = bridge.dialin_slowed_since is not None and now - bridge.dialin_slowed_since < BRIDGE_WINDOW
+    if slowed or bridge.dialin_failures < call.dialin_bridge_max_failures:
+        return slowed
+    bridge.dialin_slowed_since = now
+    audit(
+        uow,
+        actor,
+        "dialin.bridge.slowed",
+        f"{call.tenant}/{call.bridge}",
+        tenant_id=call.tenant_id,
+        detail=(
+            f"{bridge.dialin_failures} wrong conference IDs within an hour on bridge {call.bridge}: every "
+            f"call to it waits {call.dialin_bridge_delay_seconds} s for the next hour"
+        ),
+    )
+    return True
 
 
 def _check_leader_pin(

@@ -14,7 +14,7 @@ from dialconf.domain.ids import format_for_callers
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import MailNotFound
 from dialconf.mail.compose import CARRIES_PIN, DialNumber, MailInfo, MailKind, ThirdParty, compose, mask_pin
-from dialconf.services.common import get_tenant
+from dialconf.services.common import get_tenant, require
 from dialconf.services.views import MailDetail, MailView, Page
 from dialconf.store.models import OutboxMail, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
@@ -157,6 +157,7 @@ def list_mail(
 
     `before` continues with the emails older than that mail id; `total` then counts only those.
     """
+    require(actor, Permission.VIEW)
     with uow.read():
         query = _mail_query(uow, actor, tenant=tenant, status=status)
         if before is not None:
@@ -173,6 +174,7 @@ def iter_mail(
     uow: UnitOfWork, *, actor: Actor, tenant: str | None = None, status: str | None = None, batch: int = 500
 ) -> Iterator[list[MailView]]:
     """Every email list_mail would match, newest first, in batches: the whole outbox, never all in memory."""
+    require(actor, Permission.VIEW)
     before: int | None = None
     while True:
         with uow.read():
@@ -203,6 +205,7 @@ def _mail_query(
 
 
 def show_mail(uow: UnitOfWork, *, mail_id: int, actor: Actor) -> MailDetail:
+    require(actor, Permission.VIEW)
     with uow.read():
         row = uow.session.get(OutboxMail, mail_id)
         if row is None or (actor.role is not Role.OPERATOR and row.tenant_id != actor.tenant_id):

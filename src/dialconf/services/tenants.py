@@ -33,7 +33,22 @@ SETTINGS = (
     "email_from_name",
     "meeting_migration",
     "id_quarantine_days",
+    "dialin_caller_max_failures",
+    "dialin_caller_window_minutes",
+    "dialin_caller_lockout_minutes",
+    "dialin_bridge_max_failures",
+    "dialin_bridge_delay_seconds",
+    "jitsi_muc_domain",
 )
+# the ranges of the auto attendant's guessing limits (docs/dialin-security.md)
+DIALIN_LIMITS: dict[str, tuple[int, int, str]] = {
+    "dialin_caller_max_failures": (1, 20, "wrong IDs a caller may enter before the lockout"),
+    "dialin_caller_window_minutes": (1, 1440, "minutes a caller's wrong IDs are counted over"),
+    "dialin_caller_lockout_minutes": (1, 10080, "minutes a caller stays locked out"),
+    "dialin_bridge_max_failures": (10, 1_000_000, "wrong IDs per hour on a bridge before calls are slowed"),
+    "dialin_bridge_delay_seconds": (0, 30, "seconds every call waits on a slowed bridge"),
+}
+_MUC_DOMAIN = re.compile(r"^(?=.{3,255}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
 def validate_email(address: str, what: str = "email address") -> str:
@@ -108,12 +123,37 @@ def tenant_view(uow: UnitOfWork, tenant: Tenant) -> TenantView:
         email_from_name=tenant.email_from_name,
         meeting_migration=tenant.meeting_migration,
         id_quarantine_days=tenant.id_quarantine_days,
+        dialin_caller_max_failures=tenant.dialin_caller_max_failures,
+        dialin_caller_window_minutes=tenant.dialin_caller_window_minutes,
+        dialin_caller_lockout_minutes=tenant.dialin_caller_lockout_minutes,
+        dialin_bridge_max_failures=tenant.dialin_bridge_max_failures,
+        dialin_bridge_delay_seconds=tenant.dialin_bridge_delay_seconds,
+        jitsi_muc_domain=tenant.jitsi_muc_domain,
         bridges=list(bridges),
     )
 
 
 def _settings_of(tenant: Tenant) -> dict[str, Any]:
     return {key: getattr(tenant, key) for key in SETTINGS}
+
+
+def _valid_dialin_limits(limits: dict[str, int]) -> dict[str, int]:
+    for key, value in limits.items():
+        if key not in DIALIN_LIMITS:
+            raise InvalidSetting(f"unknown dial-in setting '{key}'")
+        low, high, what = DIALIN_LIMITS[key]
+        if not low <= value <= high:
+            raise InvalidSetting(f"{what} must be {low} to {high}, not {value}")
+    return limits
+
+
+def _valid_muc_domain(domain: str | None) -> str | None:
+    if domain is None:
+        return None
+    folded = domain.strip().lower().rstrip(".")
+    if folded and not _MUC_DOMAIN.match(folded):
+        raise InvalidSetting(f"'{domain.strip()}' is not a domain name such as conference.meet.example.org")
+    return folded
 
 
 def create_tenant(
@@ -255,6 +295,7 @@ def show_tenant(uow: UnitOfWork, *, name: str, actor: Actor) -> TenantView:
 
 
 def list_tenants(uow: UnitOfWork, *, actor: Actor) -> list[TenantView]:
+    require(actor, Permission.VIEW)
     with uow.read():
         query = select(Tenant).order_by(Tenant.name)
         if actor.role is not Role.OPERATOR:
@@ -273,8 +314,15 @@ def update_settings(
     email_from_name: str | None = None,
     meeting_migration: bool | None = None,
     id_quarantine_days: int | None = None,
+    dialin_limits: dict[str, int] | None = None,
+    jitsi_muc_domain: str | None = None,
 ) -> TenantView:
-    """Change tenant settings; the conference ID mode is not among them (see `set_id_mode`)."""
+    """Change tenant settings; the conference ID mode is not among them (see `set_id_mode`).
+
+    `dialin_limits` takes any of DIALIN_LIMITS; `jitsi_muc_domain` ("" clears it) is the operator's.
+    """
+    limits = _valid_dialin_limits(dialin_limits or {})
+    muc_domain = _valid_muc_domain(jitsi_muc_domain)
     if pin_length is not None:
         validate_pin_length(pin_length)
     if id_quarantine_days is not None and not 0 <= id_quarantine_days <= MAX_QUARANTINE_DAYS:
@@ -303,7 +351,17 @@ def update_settings(
                     f"sender address '{email_from_address}' must be in one of tenant '{name}''s domains: "
                     f"{', '.join(domains)}; only the operator may choose another"
                 )
+        if jitsi_muc_domain is not None and not operator:
+            raise Forbidden("only the operator may set the Jitsi MUC domain of a tenant")
+        if muc_domain:
+            holder = uow.session.scalar(select(Tenant.id).where(Tenant.jitsi_muc_domain == muc_domain))
+            if holder is not None and holder != tenant.id:
+                raise Conflict(f"Jitsi MUC domain '{muc_domain}' cannot be given to tenant '{name}': it is taken")
         before = _settings_of(tenant)
+        if jitsi_muc_domain is not None:
+            tenant.jitsi_muc_domain = muc_domain or None
+        for limit, number in limits.items():
+            setattr(tenant, limit, number)
         changes = {
             "auto_email": auto_email,
             "pin_length": pin_length,

@@ -57,6 +57,12 @@ class TenantView(View):
     email_from_name: str | None
     meeting_migration: bool
     id_quarantine_days: int
+    dialin_caller_max_failures: int = 5
+    dialin_caller_window_minutes: int = 15
+    dialin_caller_lockout_minutes: int = 30
+    dialin_bridge_max_failures: int = 100
+    dialin_bridge_delay_seconds: int = 5
+    jitsi_muc_domain: str | None = None
     bridges: list[str] = field(default_factory=list)
 
 
@@ -185,6 +191,8 @@ class LookupResult(View):
     bridge: str | None = None
     locked_until: datetime | None = None
     detail: str | None = None  # the admin-facing why (CLI, API); a PBX plays only `reason`
+    language: str | None = None  # the service number's language: the PBX plays its prompts in it
+    delay_seconds: int = 0  # over the bridge's guessing limit: wait this long before answering the caller
 
 
 @dataclass(frozen=True)

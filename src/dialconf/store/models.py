@@ -67,6 +67,15 @@ class Tenant(Base):
     email_from_name: Mapped[str | None] = mapped_column(String(200))
     meeting_migration: Mapped[bool] = mapped_column(Boolean, default=True)
     id_quarantine_days: Mapped[int] = mapped_column(Integer, default=90)
+    # guessing protection of the auto attendant (docs/dialin-security.md): per caller number and bridge,
+    dialin_caller_max_failures: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    dialin_caller_window_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    dialin_caller_lockout_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    # and per bridge: over this many wrong IDs in an hour, every call to the bridge is slowed down
+    dialin_bridge_max_failures: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
+    dialin_bridge_delay_seconds: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    # the Jitsi Meet MUC domain (conference.meet.example.org) whose rooms get this tenant's IDs
+    jitsi_muc_domain: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -93,6 +102,10 @@ class Bridge(Base):
     default_number_id: Mapped[int | None] = mapped_column(
         ForeignKey("service_numbers.id", use_alter=True, ondelete="SET NULL")
     )
+    # wrong conference IDs on the bridge in the current hour, from all callers (the bridge limit)
+    dialin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    dialin_window_started: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    dialin_slowed_since: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the current episode
     # live + quarantined IDs on this bridge, kept in step by the allocator; sizes the candidate batch
     ids_in_use: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -244,6 +257,22 @@ class DialinFailure(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started: Mapped[datetime] = mapped_column(UtcDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class JitsiRoom(Base):
+    """A Jitsi Meet room with a conference ID of its own (kind 'jitsi' in conference_ids)."""
+
+    __tablename__ = "jitsi_rooms"
+    __table_args__ = (UniqueConstraint("tenant_id", "room", name="uq_jitsi_rooms_tenant_room"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # the room's JID as Jitsi folds it: lowercased, URL-encoded node, e.g. standup@conference.example.org
+    room: Mapped[str] = mapped_column(String(512))
+    conference_id_id: Mapped[int] = mapped_column(
+        ForeignKey("conference_ids.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class WebSession(Base):

@@ -19,7 +19,7 @@ from dialconf import __version__
 from dialconf.config import Settings
 from dialconf.store.db import make_engine, make_session_factory, refusal_for
 from dialconf.store.uow import Clock, UnitOfWork, utcnow
-from dialconf.web import api, errors, pages
+from dialconf.web import api, errors, jitsi, pages
 from dialconf.web.security import SecurityHeaders
 from dialconf.web.templating import render
 
@@ -67,6 +67,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
     app.include_router(api.router, prefix="/api/v1")
+    app.include_router(jitsi.router)
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:

@@ -1,0 +1,158 @@
+"""Jitsi Meet compatibility: a conference mapper (room <-> conference ID) and the dial-in numbers of a room.
+
+A tenant names its Jitsi MUC domain (`tenant set --jitsi-muc-domain`); each room on it gets a
+persistent conference ID of its own, allocated on the tenant's first bridge by the usual allocator
+(kind 'jitsi', no organizer). A call to that ID resolves to the room (services.dialin), and the PBX
+hands it to Jigasi in the `Jitsi-Conference-Room` header (docs/jitsi.md).
+
+Jitsi lowercases room names and URL-encodes them (encodeURIComponent) before it asks, and some
+clients send them unencoded: `Standup`, `standup` and `%C3%A9quipe` / `équipe` fold to one room.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from dialconf.domain import numbers
+from dialconf.domain.ids import clean_digits
+from dialconf.errors import InvalidInput, NotFound
+from dialconf.services import conference_ids
+from dialconf.store.models import Bridge, ConferenceIdRow, JitsiRoom, ServiceNumber, Tenant
+from dialconf.store.uow import UnitOfWork
+
+KIND = "jitsi"
+_URI_SAFE = "-_.!~*'()"  # what encodeURIComponent leaves as it is
+
+
+class JitsiRoomNotFound(NotFound):
+    """No tenant serves this MUC domain, or no room has this ID."""
+
+    def __init__(self) -> None:
+        super().__init__("No conference mapping was found")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    conference: str  # room@muc.domain, folded as Jitsi folds it
+    digits: str
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    country_code: str
+    toll_free: bool
+    formatted_number: str
+    default: bool
+
+
+def fold_room(conference: str) -> str:
+    """`Standup@Conference.Example.org` -> `standup@conference.example.org`; InvalidInput if it is no room JID."""
+    node, at, domain = (conference or "").strip().rpartition("@")
+    node = unquote(node).strip()
+    domain = domain.strip().lower().rstrip(".")
+    if not at or not node or not domain or "/" in domain or len(node) > 200:
+        raise InvalidInput("conference must be a room address: room@conference.example.org")
+    return f"{quote(node.lower(), safe=_URI_SAFE)}@{domain}"
+
+
+def id_for_room(uow: UnitOfWork, *, conference: str) -> Mapping:
+    """The room's persistent conference ID, allocated the first time the room is asked for."""
+    room = fold_room(conference)
+    domain = room.rpartition("@")[2]
+    for _ in range(2):  # a parallel first request for the same room: the second reads the first's ID
+        try:
+            return _map(uow, room, domain)
+        except IntegrityError:
+            continue
+    return _map(uow, room, domain)
+
+
+def _map(uow: UnitOfWork, room: str, domain: str) -> Mapping:
+    with uow:
+        tenant_id = uow.session.scalar(select(Tenant.id).where(Tenant.jitsi_muc_domain == domain))
+        if tenant_id is None:
+            raise JitsiRoomNotFound()
+        held = uow.session.scalar(
+            select(ConferenceIdRow.digits)
+            .join(JitsiRoom, JitsiRoom.conference_id_id == ConferenceIdRow.id)
+            .where(JitsiRoom.tenant_id == tenant_id, JitsiRoom.room == room, ConferenceIdRow.state == "live")
+        )
+        if held is not None:
+            return Mapping(room, held)
+        bridge = uow.session.scalars(
+            select(Bridge).where(Bridge.tenant_id == tenant_id).order_by(Bridge.id)
+        ).first()
+        if bridge is None:
+            raise JitsiRoomNotFound()
+        # a room whose ID was released (quarantined) gets a new one
+        stale = uow.session.scalars(
+            select(JitsiRoom).where(JitsiRoom.tenant_id == tenant_id, JitsiRoom.room == room)
+        ).one_or_none()
+        if stale is not None:
+            uow.session.delete(stale)
+            uow.session.flush()
+        digits = conference_ids.allocate(uow, bridge, owner_user_id=None, kind=KIND).digits
+        row_id = uow.session.scalar(
+            select(ConferenceIdRow.id).where(
+                ConferenceIdRow.bridge_id == bridge.id, ConferenceIdRow.digits == digits
+            )
+        )
+        assert row_id is not None
+        uow.session.add(
+            JitsiRoom(tenant_id=tenant_id, room=room, conference_id_id=row_id, created_at=uow.now())
+        )
+        uow.commit()
+        return Mapping(room, digits)
+
+
+def room_for_id(uow: UnitOfWork, *, digits: str) -> Mapping:
+    """The room a live Jitsi conference ID belongs to; JitsiRoomNotFound if none (or more than one)."""
+    typed = clean_digits(digits)
+    if not typed.isdigit():
+        raise JitsiRoomNotFound()
+    with uow.read():
+        rooms = uow.session.scalars(
+            select(JitsiRoom.room)
+            .join(ConferenceIdRow, ConferenceIdRow.id == JitsiRoom.conference_id_id)
+            .where(ConferenceIdRow.digits == typed, ConferenceIdRow.state == "live")
+            .limit(2)
+        ).all()
+    if len(rooms) != 1:
+        raise JitsiRoomNotFound()
+    return Mapping(rooms[0], typed)
+
+
+def phone_numbers(uow: UnitOfWork, *, conference: str) -> list[PhoneNumber]:
+    """The dial-in numbers for a room: those of the bridge its ID is on (or the tenant's first bridge)."""
+    room = fold_room(conference)
+    domain = room.rpartition("@")[2]
+    with uow.read():
+        tenant_id = uow.session.scalar(select(Tenant.id).where(Tenant.jitsi_muc_domain == domain))
+        if tenant_id is None:
+            raise JitsiRoomNotFound()
+        bridge_id = uow.session.scalar(
+            select(ConferenceIdRow.bridge_id)
+            .join(JitsiRoom, JitsiRoom.conference_id_id == ConferenceIdRow.id)
+            .where(JitsiRoom.tenant_id == tenant_id, JitsiRoom.room == room)
+        ) or uow.session.scalar(
+            select(Bridge.id).where(Bridge.tenant_id == tenant_id).order_by(Bridge.id).limit(1)
+        )
+        if bridge_id is None:
+            return []
+        default = uow.session.scalar(select(Bridge.default_number_id).where(Bridge.id == bridge_id))
+        rows = uow.session.scalars(
+            select(ServiceNumber).where(ServiceNumber.bridge_id == bridge_id).order_by(ServiceNumber.e164)
+        ).all()
+        return [
+            PhoneNumber(
+                country_code=row.country or numbers.country_of(row.e164) or "",
+                toll_free=row.toll_free,
+                formatted_number=numbers.international(row.e164),
+                default=row.id == default,
+            )
+            for row in rows
+        ]
