@@ -7,7 +7,18 @@ from sqlalchemy import select
 
 from dialconf.store.db import make_engine
 from dialconf.store.models import ConferenceIdRow, Meeting, User
-from tests.e2e.conftest import ADA, ADMIN, BOB, DYN, FABRIKAM_ADMIN, HELPDESK, MAIN_TOLL, NORTHWIND_TOLL, TP, World
+from tests.e2e.conftest import (
+    ADA,
+    ADMIN,
+    BOB,
+    DYN,
+    FABRIKAM_ADMIN,
+    HELPDESK,
+    MAIN_TOLL,
+    NORTHWIND_TOLL,
+    TP,
+    World,
+)
 
 FIELDS = {"id", "organizer", "subject", "start", "end", "timezone", "rrule", "attendees", "conference_id"}
 WHEN = ("--start", "2026-12-01T09:00", "--end", "2026-12-01T10:00")

@@ -13,6 +13,7 @@ accounts may list and show. Each change is one transaction with its audit event 
 from __future__ import annotations
 
 import html
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -209,7 +210,9 @@ def schedule_meeting(
         meeting = Meeting(
             tenant_id=tenant.id,
             organizer_id=user.id,
-            uid=f"{uow.rng.getrandbits(128):032x}@{tenant.domain or 'dialconf.invalid'}",
+            # from the system's CSPRNG, not uow.rng: a UID must be unique everywhere, even when a
+            # test seeds the allocator's random source
+            uid=f"{secrets.token_hex(16)}@{tenant.domain or 'dialconf.invalid'}",
             sequence=0,
             subject=clean_subject,
             starts_at=when.start.astimezone(UTC),
