@@ -154,3 +154,63 @@ def expire(ctx: Context, as_json: bool = JSON) -> None:
         emit_json(result)
         return
     say(f"{result.released} meeting ID(s) released into quarantine")
+
+
+@app.command("migrate")
+def migrate(ctx: Context, upn: str, as_json: bool = JSON) -> None:
+    """Rewrite the dial-in block of UPN's upcoming meetings now and re-send the changed invitations."""
+    from dialconf.services import meeting_migrations
+
+    rt = runtime(ctx)
+    view = meeting_migrations.migrate_organizer(rt.uow(), upn=upn, actor=rt.actor)
+    if as_json:
+        emit_json(view)
+        return
+    say(f"migration job {view.id} of {view.upn}: {view.state}; {view.last_message or ''}")
+
+
+@app.command("run-migrations")
+def run_migrations(ctx: Context, as_json: bool = JSON) -> None:
+    """Run the meeting migration jobs that are due (pending, or failed and past their backoff)."""
+    from dialconf.services import meeting_migrations
+
+    rt = runtime(ctx)
+    actor = rt.require(Permission.RUN_SERVICES)
+    views = meeting_migrations.run_due_jobs(rt.uow(), actor=actor)
+    if as_json:
+        emit_json(views)
+        return
+    say(f"{len(views)} migration job(s) run")
+
+
+@app.command("migration-status")
+def migration_status(
+    ctx: Context,
+    upn: str | None = Option(None, "--upn", metavar="UPN", help="Only this organizer's jobs."),
+    state: str | None = Option(
+        None, "--state", metavar="pending|in_progress|succeeded|failed", help="Only jobs in this state."
+    ),
+    summary: bool = Option(False, "--summary", help="Only how many jobs are in each state."),
+    as_json: bool = JSON,
+) -> None:
+    """List meeting migration jobs, newest first, with their state and last message."""
+    from dialconf.services import meeting_migrations
+
+    rt = runtime(ctx)
+    views = meeting_migrations.migration_status(rt.uow(), actor=rt.actor, upn=upn, state=state)
+    if summary:
+        counts = meeting_migrations.summarize(views)
+        emit_json(counts) if as_json else show_table(["state", "jobs"], list(counts.items()))
+        return
+    if as_json:
+        emit_json(views)
+        return
+    show_table(
+        ["id", "upn", "reason", "state", "attempts", "updated", "last message"],
+        [
+            [v.id, v.upn, v.reason, v.state, v.attempts, v.updated_at.strftime("%Y-%m-%d %H:%M"), v.last_message]
+            for v in views
+        ],
+        empty="no migration jobs",
+        whole={"upn"},
+    )

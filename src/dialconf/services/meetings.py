@@ -222,6 +222,7 @@ def schedule_meeting(
             last_ends_at=when.last_end,
             attendees=clean_attendees,
             conference_id=digits,
+            dialin_block=ics.dialin_block(dial_in(uow, tenant, user, digits)),
             conference_id_row_id=row_id,
             status="scheduled",
             created_at=now,
@@ -240,7 +241,7 @@ def schedule_meeting(
                 "attendees": len(clean_attendees)
             },
         )
-        _send(uow, tenant, user, meeting, method="REQUEST", body=body)
+        send_invitation(uow, tenant, user, meeting, method="REQUEST", body=body)
         uow.commit()
         return view
 
@@ -267,7 +268,7 @@ def cancel_meeting(uow: UnitOfWork, *, meeting_id: int, actor: Actor) -> Meeting
             before={"id": before["id"], "status": before["status"], "conference_id": before["conference_id"]},
             after={"id": view.id, "status": view.status},
         )
-        _send(uow, tenant, user, meeting, method="CANCEL")
+        send_invitation(uow, tenant, user, meeting, method="CANCEL")
         uow.commit()
         return view
 
@@ -369,7 +370,7 @@ def _get_meeting(
     return meeting, user, tenant
 
 
-def _dial_in(uow: UnitOfWork, tenant: Tenant, user: User, digits: str) -> ics.DialIn:
+def dial_in(uow: UnitOfWork, tenant: Tenant, user: User, digits: str) -> ics.DialIn:
     wanted = [n for n in (user.toll_number_id, user.toll_free_number_id if user.toll_free_allowed else None) if n]
     found = {
         row.id: row
@@ -400,14 +401,14 @@ def invitation(
         start=meeting.starts_at.astimezone(zone),
         end=meeting.ends_at.astimezone(zone),
         subject=meeting.subject,
-        description=ics.description(body, _dial_in(uow, tenant, user, meeting.conference_id)),
+        description=ics.description(body, dial_in(uow, tenant, user, meeting.conference_id)),
         organizer=ics.Person(user.email, user.display_name),
         attendees=[ics.Person(a) for a in meeting.attendees],
         rrule=meeting.rrule,
     )
 
 
-def _send(uow: UnitOfWork, tenant: Tenant, user: User, meeting: Meeting, *, method: str, body: str = "") -> int:
+def send_invitation(uow: UnitOfWork, tenant: Tenant, user: User, meeting: Meeting, *, method: str, body: str = "") -> int:
     """Queue the invitation (or cancellation) to every attendee; returns how many were queued."""
     if not meeting.attendees:
         return 0

@@ -17,6 +17,7 @@ from dialconf.services import conference_ids
 from dialconf.services.bulk import MailBuilder, insert_rows
 from dialconf.services.common import audit, audit_values, get_tenant, get_user
 from dialconf.services.directory import user_view
+from dialconf.services.meeting_migrations import queue_migration
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
 from dialconf.services.tenants import validate_email
 from dialconf.services.users import _release_static_id, _store_pin, filter_users
@@ -93,6 +94,8 @@ def _reset_one(
     previous = _release_static_id(uow, tenant, user)
     new = conference_ids.allocate(uow, bridge, owner_user_id=user.id).digits
     user.updated_at = uow.now()
+    # in this transaction: the reset never happens without the job that rewrites the user's invitations
+    queue_migration(uow, tenant, user, reason="conference ID reset")
     queued = wants_email(tenant, send_email)
     if queued:
         info = mail_info(

@@ -210,11 +210,32 @@ class Meeting(Base):
     last_ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     attendees: Mapped[list[str]] = mapped_column(JSON, default=list)
     conference_id: Mapped[str] = mapped_column(String(10))
+    # the dial-in block the last invitation carried: a migration re-sends only when it would change
+    dialin_block: Mapped[str] = mapped_column(Text, default="")
     conference_id_row_id: Mapped[int | None] = mapped_column(
         ForeignKey("conference_ids.id", ondelete="SET NULL"), unique=True
     )
     status: Mapped[str] = mapped_column(String(10), default="scheduled")  # scheduled | cancelled
     id_released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MeetingMigration(Base):
+    """A job that rewrites the dial-in block of an organizer's upcoming meetings and re-sends them (DESIGN §4)."""
+
+    __tablename__ = "meeting_migrations"
+    __table_args__ = (Index("ix_meeting_migrations_state_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending | in_progress | succeeded | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    meetings_updated: Mapped[int] = mapped_column(Integer, default=0)
+    last_message: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

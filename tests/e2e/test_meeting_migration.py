@@ -1,0 +1,73 @@
+"""Meeting migration after a static conference ID reset: the upcoming invitations are re-sent, once."""
+
+from __future__ import annotations
+
+import icalendar
+from sqlalchemy import select
+
+from dialconf.store.db import make_engine
+from dialconf.store.models import OutboxMail
+from tests.e2e.conftest import ADA, World
+
+UPCOMING = ("--start", "2030-03-04T09:00", "--end", "2030-03-04T10:00")
+PAST = ("--start", "2020-03-02T09:00", "--end", "2020-03-02T10:00")
+
+
+def _invitations(world: World, to: str) -> list[icalendar.Event]:
+    """The VEVENT of every invitation queued to `to`, oldest first."""
+    engine = make_engine(world.url)
+    try:
+        with engine.connect() as conn:
+            texts = conn.scalars(
+                select(OutboxMail.ics)
+                .where(OutboxMail.to_addr == to, OutboxMail.ics.is_not(None))
+                .order_by(OutboxMail.id)
+            ).all()
+    finally:
+        engine.dispose()
+    return [icalendar.Calendar.from_ical(text).walk("VEVENT")[0] for text in texts]
+
+
+def _schedule(world: World, attendee: str, when: tuple[str, ...]) -> dict:
+    return world.cli.ok(  # type: ignore[no-any-return]
+        "meeting", "schedule", "--organizer", ADA, "--subject", "Sync", *when, "--attendee", attendee
+    )
+
+
+def test_a_static_reset_queues_a_job_that_resends_each_upcoming_invitation_once(world: World) -> None:
+    old_id = world.facts["ada_id"]
+    upcoming = _schedule(world, "bob@example.com", UPCOMING)
+    past = _schedule(world, "eve@example.com", PAST)
+    new_id = world.cli.ok("user", "reset-conference-id", ADA, "--no-email")["conference_id"]
+
+    (job,) = world.cli.ok("meeting", "migration-status", "--upn", ADA)
+    assert (job["state"], job["reason"], job["attempts"]) == ("pending", "conference ID reset", 0)
+    assert world.cli.ok("meeting", "migration-status", "--upn", ADA, "--summary")["pending"] == 1
+
+    (ran,) = [r for r in world.cli.ok("meeting", "run-migrations") if r["upn"] == ADA]
+    assert (ran["id"], ran["state"], ran["meetings_updated"]) == (job["id"], "succeeded", 1)
+
+    first, resent = _invitations(world, "bob@example.com")
+    assert str(resent["UID"]) == str(first["UID"])
+    assert (int(first["SEQUENCE"]), int(resent["SEQUENCE"])) == (0, 1)
+    spoken = f"{new_id[:3]} {new_id[3:6]} {new_id[6:]}#"
+    assert str(resent["DESCRIPTION"]).rstrip("_\n").endswith(f"Conference ID: {spoken}")
+    assert world.cli.ok("meeting", "show", str(upcoming["id"]))["conference_id"] == new_id
+    # the past meeting is left as it was
+    assert len(_invitations(world, "eve@example.com")) == 1
+    assert world.cli.ok("meeting", "show", str(past["id"]))["conference_id"] == old_id
+
+    # a second run changes nothing
+    before = _invitations(world, "bob@example.com")
+    again = world.cli.ok("meeting", "migrate", ADA)
+    assert (again["state"], again["meetings_updated"]) == ("succeeded", 0)
+    assert len(_invitations(world, "bob@example.com")) == len(before)
+    assert world.cli.ok("meeting", "run-migrations") == []
+
+
+def test_no_job_when_the_tenant_turned_meeting_migration_off(world: World) -> None:
+    _schedule(world, "bob@example.com", UPCOMING)
+    world.cli.ok("tenant", "set", "contoso", "--no-meeting-migration")
+    world.cli.ok("user", "reset-conference-id", ADA, "--no-email")
+    assert world.cli.ok("meeting", "migration-status", "--upn", ADA) == []
+    assert len(_invitations(world, "bob@example.com")) == 1
