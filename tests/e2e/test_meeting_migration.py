@@ -71,3 +71,26 @@ def test_no_job_when_the_tenant_turned_meeting_migration_off(world: World) -> No
     world.cli.ok("user", "reset-conference-id", ADA, "--no-email")
     assert world.cli.ok("meeting", "migration-status", "--upn", ADA) == []
     assert len(_invitations(world, "bob@example.com")) == 1
+
+
+def test_setting_a_chosen_id_queues_a_job_too(world: World) -> None:
+    _schedule(world, "bob@example.com", UPCOMING)
+    world.cli.ok("user", "set-conference-id", ADA, "5550100", "--no-email")
+    (job,) = world.cli.ok("meeting", "migration-status", "--upn", ADA, "--state", "pending")
+    assert job["reason"] == "conference ID set"
+    world.cli.ok("meeting", "run-migrations")
+    assert "Conference ID: 555 010 0#" in str(_invitations(world, "bob@example.com")[-1]["DESCRIPTION"])
+
+
+def test_a_job_that_cannot_run_fails_with_its_reason_and_is_kept_for_a_retry(world: World) -> None:
+    _schedule(world, "bob@example.com", UPCOMING)
+    world.cli.ok("user", "disable", ADA, "--no-email")  # its static ID is released
+    result = world.cli("meeting", "migrate", ADA)
+    assert result.code == 1
+    assert result.err.startswith("dialconf: migration job ") and "has no conference ID" in result.err
+    (failed,) = world.cli.ok("meeting", "migration-status", "--upn", ADA, "--state", "failed")
+    assert failed["attempts"] == 1 and "has no conference ID" in failed["last_message"]
+    assert world.cli.ok("meeting", "migration-status", "--upn", ADA, "--summary") == {
+        "pending": 0, "in_progress": 0, "succeeded": 0, "failed": 1,
+    }  # fmt: skip
+    assert len(_invitations(world, "bob@example.com")) == 1  # nothing re-sent

@@ -8,6 +8,7 @@ from dialconf.cli.common import JSON, runtime
 from dialconf.cli.framework import App, Argument, Context, Option
 from dialconf.cli.output import emit_json, say, show_record, show_table
 from dialconf.domain.roles import Permission
+from dialconf.errors import Conflict, InvalidInput
 
 if TYPE_CHECKING:
     from dialconf.services.meetings import MeetingView
@@ -163,6 +164,8 @@ def migrate(ctx: Context, upn: str, as_json: bool = JSON) -> None:
 
     rt = runtime(ctx)
     view = meeting_migrations.migrate_organizer(rt.uow(), upn=upn, actor=rt.actor)
+    if view.state == "failed":
+        raise Conflict(f"migration job {view.id} of {view.upn} failed: {view.last_message}; it will be tried again")
     if as_json:
         emit_json(view)
         return
@@ -197,11 +200,13 @@ def migration_status(
     from dialconf.services import meeting_migrations
 
     rt = runtime(ctx)
-    views = meeting_migrations.migration_status(rt.uow(), actor=rt.actor, upn=upn, state=state)
     if summary:
-        counts = meeting_migrations.summarize(views)
+        if state is not None:
+            raise InvalidInput("--summary counts every state; leave out --state")
+        counts = meeting_migrations.migration_summary(rt.uow(), actor=rt.actor, upn=upn)
         emit_json(counts) if as_json else show_table(["state", "jobs"], list(counts.items()))
         return
+    views = meeting_migrations.migration_status(rt.uow(), actor=rt.actor, upn=upn, state=state)
     if as_json:
         emit_json(views)
         return

@@ -12,11 +12,10 @@ job is tried again after a backoff.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from dialconf.calendars import ics
 from dialconf.domain.roles import Actor, Permission, Role
@@ -219,9 +218,17 @@ def migration_status(
         return [_view(job, job_upn) for job, job_upn in rows]
 
 
-def summarize(views: list[MigrationView]) -> dict[str, int]:
-    counts = Counter(v.state for v in views)
-    return {state: counts.get(state, 0) for state in STATES}
+def migration_summary(uow: UnitOfWork, *, actor: Actor, upn: str | None = None) -> dict[str, int]:
+    """How many jobs in the actor's reach (of one organizer) are in each state."""
+    with uow.read():
+        query = select(MeetingMigration.state, func.count()).group_by(MeetingMigration.state)
+        if upn is not None:
+            query = query.where(MeetingMigration.organizer_id == get_user(uow, upn, actor, Permission.VIEW).id)
+        if actor.role is not Role.OPERATOR:
+            require(actor, Permission.VIEW)
+            query = query.where(MeetingMigration.tenant_id == actor.tenant_id)
+        counts = {state: int(count) for state, count in uow.session.execute(query)}
+        return {state: counts.get(state, 0) for state in STATES}
 
 
 def _view(job: MeetingMigration, upn: str) -> MigrationView:

@@ -153,6 +153,7 @@ def set_conference_id(
                 raise InvalidInput(f"{new} is already the conference ID of '{user.upn}'")
             previous = _release_static_id(uow, tenant, user)
             conference_ids.claim(uow, bridge, new, owner_user_id=user.id, allow_weak=allow_weak)
+            queue_migration(uow, tenant, user, reason="conference ID set")
         user.updated_at = uow.now()
         queued = wants_email(tenant, send_email)
         if queued:
