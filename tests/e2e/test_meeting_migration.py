@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from dialconf.store.db import make_engine
 from dialconf.store.models import OutboxMail
-from tests.e2e.conftest import ADA, World
+from tests.e2e.conftest import ADA, DYN, NORTHWIND_TOLL, World
 
 UPCOMING = ("--start", "2030-03-04T09:00", "--end", "2030-03-04T10:00")
 PAST = ("--start", "2020-03-02T09:00", "--end", "2020-03-02T10:00")
@@ -94,3 +94,33 @@ def test_a_job_that_cannot_run_fails_with_its_reason_and_is_kept_for_a_retry(wor
         "pending": 0, "in_progress": 0, "succeeded": 0, "failed": 1,
     }  # fmt: skip
     assert len(_invitations(world, "bob@example.com")) == 1  # nothing re-sent
+
+
+def test_a_dynamic_reset_gives_each_upcoming_meeting_a_new_id_and_resends_it(world: World) -> None:
+    def schedule(when: tuple[str, ...], attendee: str) -> dict:
+        return world.cli.ok(  # type: ignore[no-any-return]
+            "meeting", "schedule", "--organizer", DYN, "--subject", "Plan", *when, "--attendee", attendee
+        )
+
+    first = schedule(UPCOMING, "bob@example.com")
+    second = schedule(("--start", "2030-03-05T09:00", "--end", "2030-03-05T10:00"), "bob@example.com")
+    past = schedule(PAST, "eve@example.com")
+    reset = world.cli.ok("user", "reset-conference-id", DYN, "--no-email")
+    assert reset["meetings_renewed"] == 2
+    assert reset["message"].endswith("2 renewed")
+
+    for before in (first, second):
+        after = world.cli.ok("meeting", "show", str(before["id"]))
+        assert after["conference_id"] != before["conference_id"]
+        lookup = ("dialin", "lookup", "--number", NORTHWIND_TOLL, "--digits")
+        assert world.cli.ok(*lookup, before["conference_id"])["result"] == "reject"
+        assert world.cli.ok(*lookup, after["conference_id"])["result"] == "join"
+    assert world.cli.ok("meeting", "show", str(past["id"]))["conference_id"] == past["conference_id"]
+
+    (ran,) = [r for r in world.cli.ok("meeting", "run-migrations") if r["upn"] == DYN]
+    assert (ran["state"], ran["meetings_updated"]) == ("succeeded", 2)
+    resent = _invitations(world, "bob@example.com")[2:]
+    assert sorted(int(e["SEQUENCE"]) for e in resent) == [1, 1]
+    new_ids = {world.cli.ok("meeting", "show", str(m["id"]))["conference_id"] for m in (first, second)}
+    assert {str(e["DESCRIPTION"]).split("Conference ID: ")[1][:9].replace(" ", "") for e in resent} == new_ids
+    assert len(_invitations(world, "eve@example.com")) == 1

@@ -24,7 +24,7 @@ from dialconf.services import conference_ids
 from dialconf.services.common import audit, get_user, require
 from dialconf.services.meetings import dial_in, send_invitation
 from dialconf.services.views import View
-from dialconf.store.models import Meeting, MeetingMigration, Tenant, User
+from dialconf.store.models import Bridge, ConferenceIdRow, Meeting, MeetingMigration, Tenant, User
 from dialconf.store.uow import UnitOfWork
 
 STATES = ("pending", "in_progress", "succeeded", "failed")
@@ -75,6 +75,46 @@ def queue_migration(uow: UnitOfWork, tenant: Tenant, user: User, *, reason: str,
     uow.session.add(job)
     uow.session.flush()
     return job.id
+
+
+def renew_meeting_ids(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
+    """Dynamic reset: give each upcoming meeting of `user` a new own ID; the old ones are quarantined now.
+
+    In the caller's transaction; returns how many meetings were renewed. Their invitations are
+    re-sent by the migration job the caller queues.
+    """
+    upcoming = _upcoming(uow, user)
+    if not upcoming:
+        return 0
+    bridge = uow.session.get(Bridge, user.bridge_id)
+    assert bridge is not None
+    for meeting in upcoming:
+        old = uow.session.get(ConferenceIdRow, meeting.conference_id_row_id) if meeting.conference_id_row_id else None
+        meeting.conference_id_row_id = None
+        uow.session.flush()
+        if old is not None and old.state == "live":
+            conference_ids.release(uow, old, quarantine_days=tenant.id_quarantine_days)
+        digits = conference_ids.allocate(uow, bridge, owner_user_id=user.id, kind="meeting").digits
+        meeting.conference_id_row_id = uow.session.scalar(
+            select(ConferenceIdRow.id).where(ConferenceIdRow.bridge_id == bridge.id, ConferenceIdRow.digits == digits)
+        )
+        meeting.conference_id = digits
+        meeting.updated_at = uow.now()
+    return len(upcoming)
+
+
+def _upcoming(uow: UnitOfWork, user: User) -> list[Meeting]:
+    return list(
+        uow.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.organizer_id == user.id,
+                Meeting.status == "scheduled",
+                or_(Meeting.last_ends_at.is_(None), Meeting.last_ends_at > uow.now()),
+            )
+            .order_by(Meeting.id)
+        )
+    )
 
 
 def migrate_organizer(uow: UnitOfWork, *, upn: str, actor: Actor) -> MigrationView:
@@ -162,15 +202,7 @@ def _fail(uow: UnitOfWork, job_id: int, message: str) -> MigrationView:
 def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
     """Bring every upcoming invitation of `user` up to date; returns how many were re-sent."""
     now = uow.now()
-    upcoming = uow.session.scalars(
-        select(Meeting)
-        .where(
-            Meeting.organizer_id == user.id,
-            Meeting.status == "scheduled",
-            or_(Meeting.last_ends_at.is_(None), Meeting.last_ends_at > now),
-        )
-        .order_by(Meeting.id)
-    ).all()
+    upcoming = _upcoming(uow, user)
     if not upcoming:
         return 0
     static = None if tenant.conference_id_mode == "dynamic" else conference_ids.live_static_row(uow, user.id)

@@ -17,7 +17,7 @@ from dialconf.services import conference_ids
 from dialconf.services.bulk import MailBuilder, insert_rows
 from dialconf.services.common import audit, audit_values, get_tenant, get_user
 from dialconf.services.directory import user_view
-from dialconf.services.meeting_migrations import queue_migration
+from dialconf.services.meeting_migrations import queue_migration, renew_meeting_ids
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
 from dialconf.services.tenants import validate_email
 from dialconf.services.users import _release_static_id, _store_pin, filter_users
@@ -67,8 +67,11 @@ def _reset_one(
             f"its conference ID; enter it by hand: dialconf user set-conference-id {user.upn} DIGITS"
         )
     if tenant.conference_id_mode == "dynamic":
-        # each meeting carries its own ID; renewing them is the meetings' job, and there are none yet
-        renewed = 0
+        # each upcoming meeting gets a new ID now (the old ones stop working at once), and a
+        # migration job re-sends their invitations
+        renewed = renew_meeting_ids(uow, tenant, user)
+        if renewed:
+            queue_migration(uow, tenant, user, reason="conference ID reset")
         message = "dynamic conference IDs: every upcoming meeting gets a new ID; " + (
             "nothing to renew (the user has no upcoming meetings)" if renewed == 0 else f"{renewed} renewed"
         )
