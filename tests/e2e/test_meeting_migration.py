@@ -124,3 +124,14 @@ def test_a_dynamic_reset_gives_each_upcoming_meeting_a_new_id_and_resends_it(wor
     new_ids = {world.cli.ok("meeting", "show", str(m["id"]))["conference_id"] for m in (first, second)}
     assert {str(e["DESCRIPTION"]).split("Conference ID: ")[1][:9].replace(" ", "") for e in resent} == new_ids
     assert len(_invitations(world, "eve@example.com")) == 1
+
+
+def test_a_bulk_reset_queues_one_job_per_user(world: World) -> None:
+    _schedule(world, "bob@example.com", UPCOMING)
+    world.cli.ok("user", "bulk-reset-conference-id", "--tenant", "contoso", "--yes", "--no-email")
+    jobs = world.cli.ok("meeting", "migration-status", "--state", "pending")
+    assert sorted(j["upn"] for j in jobs) == sorted({ADA, "grace@contoso.com"})
+    world.cli.ok("meeting", "run-migrations")
+    new_id = world.cli.ok("user", "show", ADA)["conference_id"]
+    spoken = f"{new_id[:3]} {new_id[3:6]} {new_id[6:]}#"
+    assert f"Conference ID: {spoken}" in str(_invitations(world, "bob@example.com")[-1]["DESCRIPTION"])

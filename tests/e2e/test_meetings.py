@@ -139,6 +139,11 @@ def test_upcoming_leaves_out_meetings_that_are_over(world: World) -> None:
             id="bad-attendee",
         ),
         pytest.param(("--organizer", ADA, "--start", "tomorrow", "--end", "2026-12-01T10:00"), None, id="bad-time"),
+        pytest.param(
+            ("--organizer", ADA, *WHEN, "--subject", "x" * 251),
+            "the subject is longer than 250 characters",
+            id="subject-too-long",
+        ),
     ],
 )
 def test_bad_input_is_refused_clearly_and_changes_nothing(

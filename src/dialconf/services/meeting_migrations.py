@@ -12,6 +12,7 @@ job is tried again after a backoff.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from dialconf.calendars import ics
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import DialconfError, InvalidInput
 from dialconf.services import conference_ids
+from dialconf.services.bulk import insert_rows
 from dialconf.services.common import audit, get_user, require
 from dialconf.services.meetings import dial_in, send_invitation
 from dialconf.services.views import View
@@ -75,6 +77,38 @@ def queue_migration(uow: UnitOfWork, tenant: Tenant, user: User, *, reason: str,
     uow.session.add(job)
     uow.session.flush()
     return job.id
+
+
+def queue_migrations(uow: UnitOfWork, tenant: Tenant, user_ids: Sequence[int], *, reason: str) -> int:
+    """queue_migration for a chunk of a bulk job: two statements for all; returns how many jobs were added."""
+    if not tenant.meeting_migration or not user_ids:
+        return 0
+    now = uow.now()
+    pending = set(
+        uow.session.scalars(
+            select(MeetingMigration.organizer_id).where(
+                MeetingMigration.organizer_id.in_(list(user_ids)), MeetingMigration.state == "pending"
+            )
+        )
+    )
+    rows = [
+        {
+            "tenant_id": tenant.id,
+            "organizer_id": user_id,
+            "reason": reason[:60],
+            "state": "pending",
+            "attempts": 0,
+            "meetings_updated": 0,
+            "last_message": None,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for user_id in dict.fromkeys(user_ids)
+        if user_id not in pending
+    ]
+    insert_rows(uow, MeetingMigration, rows)
+    return len(rows)
 
 
 def renew_meeting_ids(uow: UnitOfWork, tenant: Tenant, user: User) -> int:

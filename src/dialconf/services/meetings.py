@@ -35,7 +35,8 @@ from dialconf.store.models import Bridge, ConferenceIdRow, Meeting, ServiceNumbe
 from dialconf.store.uow import UnitOfWork
 
 MAX_ATTENDEES = 500
-MAX_SUBJECT = 300
+# a cancellation's subject adds "Cancelled: " and must still fit the outbox's 300 characters
+MAX_SUBJECT = 250
 
 
 class MeetingNotFound(NotFound):

@@ -17,7 +17,7 @@ from dialconf.services import conference_ids
 from dialconf.services.bulk import MailBuilder, insert_rows
 from dialconf.services.common import audit, audit_values, get_tenant, get_user
 from dialconf.services.directory import user_view
-from dialconf.services.meeting_migrations import queue_migration, renew_meeting_ids
+from dialconf.services.meeting_migrations import queue_migration, queue_migrations, renew_meeting_ids
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
 from dialconf.services.tenants import validate_email
 from dialconf.services.users import _release_static_id, _store_pin, filter_users
@@ -410,4 +410,5 @@ def _reset_static_chunk(
         )
     insert_rows(uow, OutboxMail, mails)
     insert_rows(uow, AuditEvent, audits)
+    queue_migrations(uow, tenant, [u.id for u in users], reason="conference ID reset")
     return results
