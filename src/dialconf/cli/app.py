@@ -55,6 +55,11 @@ REGISTRY: dict[str, tuple[str, str, str | None]] = {
         "Users enabled for audio conferencing: conference IDs, PINs, numbers and providers.",
         None,
     ),
+    "meeting": (
+        "dialconf.cli.meeting",
+        "Meetings and their invitations: each carries the dial-in block and its conference ID.",
+        None,
+    ),
     "mail": ("dialconf.cli.mail", "The outbox: emails queued, sent and failed.", None),
     "audit": ("dialconf.cli.audit", "Read the audit log: who changed what, when.", None),
     "dialin": ("dialconf.cli.dialin", "What the auto attendant does with a call.", None),

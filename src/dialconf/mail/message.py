@@ -89,7 +89,7 @@ def render_message(
     alt_type = f'multipart/alternative;\r\n boundary="=_dialconf_alt_{tag}"'
     if ics:
         invite = _part(
-            'text/calendar; charset="utf-8"; method=REQUEST',
+            f'text/calendar; charset="utf-8"; method={calendar_method(ics)}',
             "base64",
             _b64(ics.encode("utf-8")),
             'Content-Disposition: attachment; filename="invite.ics"\r\n',
@@ -112,6 +112,20 @@ def render_message(
     ]
     head = "".join(f"{k}: {v}\r\n" for k, v in headers).encode("utf-8")
     return head + CRLF + body
+
+
+def calendar_method(ics: str) -> str:
+    """The METHOD of an iCalendar object (REQUEST, CANCEL, ...): the calendar part's Content-Type names it too."""
+    for line in ics.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip().upper() == "METHOD":
+            value = value.strip().upper()
+            if value.isalpha() and value.isascii():
+                return value
+            break
+        if line.startswith("BEGIN:V") and line.strip() != "BEGIN:VCALENDAR":
+            break  # METHOD belongs before the first component
+    return "REQUEST"
 
 
 def _part_of(content_type: str, body: bytes) -> bytes:

@@ -127,6 +127,44 @@ def queue_mail(
     return row
 
 
+def queue_invitation(
+    uow: UnitOfWork,
+    tenant: Tenant,
+    *,
+    kind: str,
+    organizer_upn: str,
+    to: str,
+    subject: str,
+    body_text: str,
+    body_html: str,
+    ics: str,
+) -> OutboxMail:
+    """Queue one meeting invitation (or cancellation) to one attendee, with its .ics attached."""
+    now = uow.now()
+    domain = (tenant.email_from_address or "").rpartition("@")[2] or tenant.domain or "dialconf.invalid"
+    row = OutboxMail(
+        tenant_id=tenant.id,
+        user_upn=organizer_upn,
+        kind=kind,
+        to_addr=to,
+        from_addr=tenant.email_from_address or f"noreply@{tenant.domain or 'dialconf.invalid'}",
+        from_name=tenant.email_from_name or tenant.name,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        ics=ics,
+        carries_pin=False,
+        redacted=False,
+        message_id=new_message_id(domain),
+        status="queued",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    uow.session.add(row)
+    return row
+
+
 def _view(row: OutboxMail, tenant_name: str | None) -> MailView:
     return MailView(
         id=row.id,

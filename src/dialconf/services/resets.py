@@ -17,6 +17,7 @@ from dialconf.services import conference_ids
 from dialconf.services.bulk import MailBuilder, insert_rows
 from dialconf.services.common import audit, audit_values, get_tenant, get_user
 from dialconf.services.directory import user_view
+from dialconf.services.meeting_migrations import queue_migration, queue_migrations, renew_meeting_ids
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
 from dialconf.services.tenants import validate_email
 from dialconf.services.users import _release_static_id, _store_pin, filter_users
@@ -66,8 +67,11 @@ def _reset_one(
             f"its conference ID; enter it by hand: dialconf user set-conference-id {user.upn} DIGITS"
         )
     if tenant.conference_id_mode == "dynamic":
-        # each meeting carries its own ID; renewing them is the meetings' job, and there are none yet
-        renewed = 0
+        # each upcoming meeting gets a new ID now (the old ones stop working at once), and a
+        # migration job re-sends their invitations
+        renewed = renew_meeting_ids(uow, tenant, user)
+        if renewed:
+            queue_migration(uow, tenant, user, reason="conference ID reset")
         message = "dynamic conference IDs: every upcoming meeting gets a new ID; " + (
             "nothing to renew (the user has no upcoming meetings)" if renewed == 0 else f"{renewed} renewed"
         )
@@ -93,6 +97,8 @@ def _reset_one(
     previous = _release_static_id(uow, tenant, user)
     new = conference_ids.allocate(uow, bridge, owner_user_id=user.id).digits
     user.updated_at = uow.now()
+    # in this transaction: the reset never happens without the job that rewrites the user's invitations
+    queue_migration(uow, tenant, user, reason="conference ID reset")
     queued = wants_email(tenant, send_email)
     if queued:
         info = mail_info(
@@ -152,6 +158,7 @@ def set_conference_id(
                 raise InvalidInput(f"{new} is already the conference ID of '{user.upn}'")
             previous = _release_static_id(uow, tenant, user)
             conference_ids.claim(uow, bridge, new, owner_user_id=user.id, allow_weak=allow_weak)
+            queue_migration(uow, tenant, user, reason="conference ID set")
         user.updated_at = uow.now()
         queued = wants_email(tenant, send_email)
         if queued:
@@ -405,4 +412,5 @@ def _reset_static_chunk(
         )
     insert_rows(uow, OutboxMail, mails)
     insert_rows(uow, AuditEvent, audits)
+    queue_migrations(uow, tenant, [u.id for u in users], reason="conference ID reset")
     return results

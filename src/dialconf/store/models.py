@@ -76,6 +76,8 @@ class Tenant(Base):
     dialin_bridge_delay_seconds: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     # the Jitsi Meet MUC domain (conference.meet.example.org) whose rooms get this tenant's IDs
     jitsi_muc_domain: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
+    # days after a meeting's last occurrence ends before its own (dynamic) ID is released
+    meeting_id_grace_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -190,6 +192,65 @@ class ConferenceIdRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     quarantine_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Meeting(Base):
+    """A meeting scheduled through dialconf, and the conference ID its invitation carries.
+
+    Dynamic mode: `conference_id_row_id` points at the meeting's own conference_ids row (kind
+    "meeting", owned by the organizer) while that ID is live; releasing the ID (cancel, expiry)
+    clears the pointer, so a live row leads to at most one meeting (the unique constraint) and a
+    quarantined or reused row to none. Static mode: no row of its own; `conference_id` holds the
+    organizer's static ID that the invitation carries.
+    """
+
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_tenant_organizer", "tenant_id", "organizer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # the iCalendar UID: the same in every invitation, update and cancellation of the meeting
+    uid: Mapped[str] = mapped_column(String(255), unique=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    subject: Mapped[str] = mapped_column(String(300))
+    # the first occurrence, in UTC; `timezone` is the IANA zone it was scheduled in
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    timezone: Mapped[str] = mapped_column(String(64))
+    rrule: Mapped[str | None] = mapped_column(String(500))
+    # end of the last occurrence; None for a recurrence without COUNT or UNTIL, which never ends
+    last_ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    attendees: Mapped[list[str]] = mapped_column(JSON, default=list)
+    conference_id: Mapped[str] = mapped_column(String(10))
+    # the dial-in block the last invitation carried: a migration re-sends only when it would change
+    dialin_block: Mapped[str] = mapped_column(Text, default="")
+    conference_id_row_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conference_ids.id", ondelete="SET NULL"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(10), default="scheduled")  # scheduled | cancelled
+    id_released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MeetingMigration(Base):
+    """A job that rewrites the dial-in block of an organizer's upcoming meetings and re-sends them (DESIGN §4)."""
+
+    __tablename__ = "meeting_migrations"
+    __table_args__ = (Index("ix_meeting_migrations_state_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending | in_progress | succeeded | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    meetings_updated: Mapped[int] = mapped_column(Integer, default=0)
+    last_message: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class AdminAccount(Base):

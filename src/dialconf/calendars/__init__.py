@@ -1,0 +1,1 @@
+"""Calendars: iCalendar invitations (ics); CalDAV later."""

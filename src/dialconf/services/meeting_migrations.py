@@ -1,0 +1,311 @@
+"""Meeting migration (DESIGN §4): rewrite the dial-in block of an organizer's upcoming meetings and re-send them.
+
+A change that alters what callers dial (a static conference ID reset, for now) queues a job in its
+own transaction when the tenant's `meeting_migration` is on; `dialconf meeting migrate UPN` queues
+one by hand and runs it at once; `dialconf meeting run-migrations` runs the due ones. A job takes
+each upcoming scheduled meeting of the organizer, builds the dial-in block as it should read now,
+and only where it differs from the block the last invitation carried stores the new one, raises
+SEQUENCE by one and re-sends the invitation (same UID) to every attendee: running a job twice
+changes nothing the second time. States: pending -> in_progress -> succeeded | failed; a failed
+job is tried again after a backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, func, or_, select
+
+from dialconf.calendars import ics
+from dialconf.domain.roles import Actor, Permission, Role
+from dialconf.errors import DialconfError, InvalidInput
+from dialconf.services import conference_ids
+from dialconf.services.bulk import insert_rows
+from dialconf.services.common import audit, get_user, require
+from dialconf.services.meetings import dial_in, send_invitation
+from dialconf.services.views import View
+from dialconf.store.models import Bridge, ConferenceIdRow, Meeting, MeetingMigration, Tenant, User
+from dialconf.store.uow import UnitOfWork
+
+STATES = ("pending", "in_progress", "succeeded", "failed")
+FIRST_RETRY = timedelta(minutes=1)
+MAX_RETRY = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class MigrationView(View):
+    id: int
+    upn: str
+    reason: str
+    state: str
+    attempts: int
+    meetings_updated: int
+    last_message: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def queue_migration(uow: UnitOfWork, tenant: Tenant, user: User, *, reason: str, force: bool = False) -> int | None:
+    """Queue a job for `user`'s meetings in the caller's transaction, if the tenant wants it; returns its id.
+
+    A job still pending for the organizer is reused: it will read the state as it is when it runs.
+    """
+    if not (tenant.meeting_migration or force):
+        return None
+    now = uow.now()
+    pending = uow.session.scalars(
+        select(MeetingMigration).where(
+            MeetingMigration.organizer_id == user.id, MeetingMigration.state == "pending"
+        )
+    ).first()
+    if pending is not None:
+        pending.next_attempt_at = min(pending.next_attempt_at, now)
+        return pending.id
+    job = MeetingMigration(
+        tenant_id=tenant.id,
+        organizer_id=user.id,
+        reason=reason[:60],
+        state="pending",
+        attempts=0,
+        meetings_updated=0,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(job)
+    uow.session.flush()
+    return job.id
+
+
+def queue_migrations(uow: UnitOfWork, tenant: Tenant, user_ids: Sequence[int], *, reason: str) -> int:
+    """queue_migration for a chunk of a bulk job: two statements for all; returns how many jobs were added."""
+    if not tenant.meeting_migration or not user_ids:
+        return 0
+    now = uow.now()
+    pending = set(
+        uow.session.scalars(
+            select(MeetingMigration.organizer_id).where(
+                MeetingMigration.organizer_id.in_(list(user_ids)), MeetingMigration.state == "pending"
+            )
+        )
+    )
+    rows = [
+        {
+            "tenant_id": tenant.id,
+            "organizer_id": user_id,
+            "reason": reason[:60],
+            "state": "pending",
+            "attempts": 0,
+            "meetings_updated": 0,
+            "last_message": None,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for user_id in dict.fromkeys(user_ids)
+        if user_id not in pending
+    ]
+    insert_rows(uow, MeetingMigration, rows)
+    return len(rows)
+
+
+def renew_meeting_ids(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
+    """Dynamic reset: give each upcoming meeting of `user` a new own ID; the old ones are quarantined now.
+
+    In the caller's transaction; returns how many meetings were renewed. Their invitations are
+    re-sent by the migration job the caller queues.
+    """
+    upcoming = _upcoming(uow, user)
+    if not upcoming:
+        return 0
+    bridge = uow.session.get(Bridge, user.bridge_id)
+    assert bridge is not None
+    for meeting in upcoming:
+        old = uow.session.get(ConferenceIdRow, meeting.conference_id_row_id) if meeting.conference_id_row_id else None
+        meeting.conference_id_row_id = None
+        uow.session.flush()
+        if old is not None and old.state == "live":
+            conference_ids.release(uow, old, quarantine_days=tenant.id_quarantine_days)
+        digits = conference_ids.allocate(uow, bridge, owner_user_id=user.id, kind="meeting").digits
+        meeting.conference_id_row_id = uow.session.scalar(
+            select(ConferenceIdRow.id).where(ConferenceIdRow.bridge_id == bridge.id, ConferenceIdRow.digits == digits)
+        )
+        meeting.conference_id = digits
+        meeting.updated_at = uow.now()
+    return len(upcoming)
+
+
+def _upcoming(uow: UnitOfWork, user: User) -> list[Meeting]:
+    return list(
+        uow.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.organizer_id == user.id,
+                Meeting.status == "scheduled",
+                or_(Meeting.last_ends_at.is_(None), Meeting.last_ends_at > uow.now()),
+            )
+            .order_by(Meeting.id)
+        )
+    )
+
+
+def migrate_organizer(uow: UnitOfWork, *, upn: str, actor: Actor) -> MigrationView:
+    """Queue a migration of `upn`'s upcoming meetings by hand and run it at once."""
+    with uow:
+        user = get_user(uow, upn, actor, Permission.MANAGE_USERS)
+        tenant = uow.session.get(Tenant, user.tenant_id)
+        assert tenant is not None
+        job_id = queue_migration(uow, tenant, user, reason="by hand", force=True)
+        assert job_id is not None
+        audit(uow, actor, "meeting.migrate", user.upn, tenant_id=tenant.id, detail=f"migration job {job_id}")
+        uow.commit()
+    return run_job(uow, job_id=job_id, actor=actor)
+
+
+def run_due_jobs(uow: UnitOfWork, *, actor: Actor, limit: int = 100) -> list[MigrationView]:
+    """Run the jobs that are due (pending, or failed and past their backoff), oldest first."""
+    require(actor, Permission.RUN_SERVICES)
+    with uow.read():
+        due = list(
+            uow.session.scalars(
+                select(MeetingMigration.id)
+                .where(
+                    MeetingMigration.state.in_(("pending", "failed")),
+                    MeetingMigration.next_attempt_at <= uow.now(),
+                )
+                .order_by(MeetingMigration.next_attempt_at, MeetingMigration.id)
+                .limit(limit)
+            )
+        )
+    return [run_job(uow, job_id=job_id, actor=actor) for job_id in due]
+
+
+def run_job(uow: UnitOfWork, *, job_id: int, actor: Actor) -> MigrationView:
+    """Run one job in one transaction: succeeded with how many meetings were updated, or failed with why."""
+    try:
+        with uow:
+            job = uow.session.get(MeetingMigration, job_id, with_for_update=True)
+            if job is None:
+                raise InvalidInput(f"migration job {job_id} does not exist")
+            user = uow.session.get(User, job.organizer_id)
+            tenant = uow.session.get(Tenant, job.tenant_id)
+            assert user is not None and tenant is not None
+            if job.state in ("succeeded", "in_progress"):
+                return _view(job, user.upn)
+            job.state = "in_progress"
+            job.attempts += 1
+            updated = _migrate(uow, tenant, user)
+            job.state = "succeeded"
+            job.meetings_updated = updated
+            job.last_message = f"{updated} upcoming meeting(s) updated and re-sent"
+            job.updated_at = uow.now()
+            if updated:
+                audit(
+                    uow,
+                    actor,
+                    "meeting.migrated",
+                    user.upn,
+                    tenant_id=tenant.id,
+                    detail=f"migration job {job.id}: {updated} meeting(s) re-sent",
+                )
+            uow.commit()
+            return _view(job, user.upn)
+    except DialconfError as exc:
+        return _fail(uow, job_id, exc.message)
+
+
+def _fail(uow: UnitOfWork, job_id: int, message: str) -> MigrationView:
+    with uow:
+        job = uow.session.get(MeetingMigration, job_id)
+        if job is None:
+            raise InvalidInput(f"migration job {job_id} does not exist")
+        user = uow.session.get(User, job.organizer_id)
+        assert user is not None
+        now = uow.now()
+        job.attempts += 1
+        job.state = "failed"
+        job.last_message = message
+        job.next_attempt_at = now + min(FIRST_RETRY * 2 ** max(job.attempts - 1, 0), MAX_RETRY)
+        job.updated_at = now
+        uow.commit()
+        return _view(job, user.upn)
+
+
+def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
+    """Bring every upcoming invitation of `user` up to date; returns how many were re-sent."""
+    now = uow.now()
+    upcoming = _upcoming(uow, user)
+    if not upcoming:
+        return 0
+    static = None if tenant.conference_id_mode == "dynamic" else conference_ids.live_static_row(uow, user.id)
+    updated = 0
+    for meeting in upcoming:
+        if meeting.conference_id_row_id is not None:
+            digits = meeting.conference_id  # the meeting's own ID: a dynamic reset renews it, not this job
+        elif static is not None:
+            digits = static.digits
+        else:
+            raise InvalidInput(
+                f"user '{user.upn}' has no conference ID for meeting {meeting.id}; "
+                "its invitation cannot be rewritten yet"
+            )
+        block = ics.dialin_block(dial_in(uow, tenant, user, digits))
+        if block == meeting.dialin_block and digits == meeting.conference_id:
+            continue
+        meeting.conference_id = digits
+        meeting.dialin_block = block
+        meeting.sequence += 1
+        meeting.updated_at = now
+        send_invitation(uow, tenant, user, meeting, method="REQUEST")
+        updated += 1
+    return updated
+
+
+def migration_status(
+    uow: UnitOfWork, *, actor: Actor, upn: str | None = None, state: str | None = None, limit: int = 500
+) -> list[MigrationView]:
+    """Jobs in the actor's reach, newest first (of one organizer, in one state)."""
+    if state is not None and state not in STATES:
+        raise InvalidInput(f"state must be one of {', '.join(STATES)}, not '{state}'")
+    with uow.read():
+        query: Select[MeetingMigration, str] = select(MeetingMigration, User.upn).join(
+            User, User.id == MeetingMigration.organizer_id
+        )
+        if upn is not None:
+            query = query.where(MeetingMigration.organizer_id == get_user(uow, upn, actor, Permission.VIEW).id)
+        if actor.role is not Role.OPERATOR:
+            require(actor, Permission.VIEW)
+            query = query.where(MeetingMigration.tenant_id == actor.tenant_id)
+        if state is not None:
+            query = query.where(MeetingMigration.state == state)
+        rows = uow.session.execute(query.order_by(MeetingMigration.id.desc()).limit(limit))
+        return [_view(job, job_upn) for job, job_upn in rows]
+
+
+def migration_summary(uow: UnitOfWork, *, actor: Actor, upn: str | None = None) -> dict[str, int]:
+    """How many jobs in the actor's reach (of one organizer) are in each state."""
+    with uow.read():
+        query = select(MeetingMigration.state, func.count()).group_by(MeetingMigration.state)
+        if upn is not None:
+            query = query.where(MeetingMigration.organizer_id == get_user(uow, upn, actor, Permission.VIEW).id)
+        if actor.role is not Role.OPERATOR:
+            require(actor, Permission.VIEW)
+            query = query.where(MeetingMigration.tenant_id == actor.tenant_id)
+        counts = {state: int(count) for state, count in uow.session.execute(query)}
+        return {state: counts.get(state, 0) for state in STATES}
+
+
+def _view(job: MeetingMigration, upn: str) -> MigrationView:
+    return MigrationView(
+        id=job.id,
+        upn=upn,
+        reason=job.reason,
+        state=job.state,
+        attempts=job.attempts,
+        meetings_updated=job.meetings_updated,
+        last_message=job.last_message,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )

@@ -1,0 +1,44 @@
+"""A failed meeting migration job waits for its backoff, then is tried again and can succeed (injected clock)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dialconf.services import meeting_migrations, meetings, users
+from tests.conftest import make_uow
+from tests.integration.builders import OPERATOR, FakeClock, make_tenant, make_user
+
+ADA = "ada@contoso.com"
+
+
+def test_a_failed_job_is_retried_after_its_backoff_and_then_succeeds(database_url: str) -> None:
+    clock = FakeClock()
+    uow = make_uow(database_url, clock=clock)
+    make_tenant(uow)  # static IDs
+    make_user(uow, ADA)
+    start = clock.current + timedelta(days=7)
+    meeting = meetings.schedule_meeting(
+        uow,
+        organizer=ADA,
+        subject="Sync",
+        start=start.isoformat(),
+        end=(start + timedelta(hours=1)).isoformat(),
+        attendees=["bob@example.com"],
+        actor=OPERATOR,
+    )
+    users.disable_user(uow, upn=ADA, actor=OPERATOR)  # her static ID is released: nothing to write in
+
+    failed = meeting_migrations.migrate_organizer(uow, upn=ADA, actor=OPERATOR)
+    assert (failed.state, failed.attempts) == ("failed", 1)
+    assert "has no conference ID" in (failed.last_message or "")
+
+    clock.advance(seconds=59)  # the first retry waits a minute
+    assert meeting_migrations.run_due_jobs(uow, actor=OPERATOR) == []
+
+    new_id = make_user(uow, ADA).conference_id  # enabled again, with a new ID
+    assert new_id is not None and new_id != meeting.conference_id
+    clock.advance(seconds=1)
+    (retried,) = meeting_migrations.run_due_jobs(uow, actor=OPERATOR)
+    assert (retried.id, retried.state, retried.attempts, retried.meetings_updated) == (failed.id, "succeeded", 2, 1)
+    assert meetings.show_meeting(uow, meeting_id=meeting.id, actor=OPERATOR).conference_id == new_id
+    assert meeting_migrations.run_due_jobs(uow, actor=OPERATOR) == []
