@@ -71,6 +71,7 @@ def test_in_dynamic_mode_each_meeting_gets_its_own_id_that_callers_can_dial(worl
         assert _id_rows(world, meeting["conference_id"]) == [("live", "meeting", DYN)]
         answer = world.cli.ok("dialin", "lookup", "--number", NORTHWIND_TOLL, "--digits", meeting["conference_id"])
         assert (answer["result"], answer["upn"]) == ("join", DYN)
+        assert answer["meeting"] == str(meeting["id"])  # the caller is told which meeting
 
 
 def test_cancelling_a_dynamic_meeting_quarantines_its_id_at_once(world: World) -> None:

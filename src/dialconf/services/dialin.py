@@ -29,6 +29,7 @@ from dialconf.store.models import (
     ConferenceIdRow,
     DialinFailure,
     JitsiRoom,
+    Meeting,
     ServiceNumber,
     Tenant,
     User,
@@ -128,6 +129,8 @@ def lookup(
     if call.jitsi_room is not None:  # no organizer, so no leader PIN: everyone joins the Jitsi room alike
         return LookupResult(result="join", reason="participant", room=call.jitsi_room, **where)
     room = f"{call.tenant}-{typed}"
+    if call.meeting_id is not None:
+        where["meeting"] = str(call.meeting_id)
     if pin is None:
         return LookupResult(result="join", reason="participant", upn=call.upn, room=room, **where)
     with uow:
@@ -241,6 +244,7 @@ def _resolve_statement() -> Select[*tuple[Any, ...]]:
             ConferenceIdRow.state.label("id_state"),
             ConferenceIdRow.owner_user_id,
             JitsiRoom.room.label("jitsi_room"),
+            Meeting.id.label("meeting_id"),
             User.id.label("user_id"),
             User.upn,
             User.enabled,
@@ -258,6 +262,10 @@ def _resolve_statement() -> Select[*tuple[Any, ...]]:
             and_(ConferenceIdRow.bridge_id == ServiceNumber.bridge_id, ConferenceIdRow.digits == typed),
         )
         .outerjoin(JitsiRoom, JitsiRoom.conference_id_id == ConferenceIdRow.id)
+        # a dynamic ID's own meeting (its row points back only while the ID is live)
+        .outerjoin(
+            Meeting, and_(Meeting.conference_id_row_id == ConferenceIdRow.id, Meeting.status == "scheduled")
+        )
         .outerjoin(User, User.id == ConferenceIdRow.owner_user_id)
         .where(ServiceNumber.e164 == dialed)
     )
