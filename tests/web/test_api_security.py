@@ -77,6 +77,14 @@ def _body(**fields: Any) -> Callable[[Names], tuple[str, Any]]:
 
 ROUTES = [
     Route("GET", "/api/v1/me", HELPDESK_MAY, _none, names_tenant=False, alone="only about the caller"),
+    Route(
+        "POST",
+        "/api/v1/dialin/lookup",
+        OPERATOR_ONLY,
+        _body(number="+13125550100", digits="1234567"),
+        names_tenant=False,
+        alone="resolves calls (operator and pbx accounts): pbx scoping in test_api_dialin.py",
+    ),
     Route("GET", "/api/v1/tenants", HELPDESK_MAY, _none, names_tenant=False, alone="list: checked apart"),
     Route(
         "POST",

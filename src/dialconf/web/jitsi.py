@@ -19,6 +19,22 @@ from dialconf.services import jitsi
 from dialconf.web.deps import Uow
 
 router = APIRouter(prefix="/jitsi", tags=["jitsi"])
+# Jitsi's own answer shapes for a missing parameter and an unknown room or ID: {"message", "conference": false}
+_JITSI_PROBLEM = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"message": {"type": "string"}, "conference": {"type": "boolean"}},
+                "required": ["message", "conference"],
+            }
+        }
+    }
+}
+JITSI_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A parameter is missing or unreadable", **_JITSI_PROBLEM},
+    404: {"description": "No such room or ID", **_JITSI_PROBLEM},
+}
 NOT_FOUND = "No conference mapping was found"
 
 
@@ -38,7 +54,7 @@ def _id(digits: str) -> int | str:
     return int(digits) if digits.isdigit() and not digits.startswith("0") else digits
 
 
-@router.get("/conferenceMapper", summary="Jitsi conference mapper: a room's dial-in ID, or an ID's room")
+@router.get("/conferenceMapper", responses=JITSI_RESPONSES, summary="Jitsi conference mapper: a room's dial-in ID, or an ID's room")
 def conference_mapper(request: Request, uow: Uow) -> JSONResponse:
     conference, digits = _param(request, "conference"), _param(request, "id")
     try:
@@ -64,7 +80,7 @@ def conference_mapper(request: Request, uow: Uow) -> JSONResponse:
     )
 
 
-@router.get("/phoneNumberList", summary="Jitsi dial-in numbers of a room (array format)")
+@router.get("/phoneNumberList", responses=JITSI_RESPONSES, summary="Jitsi dial-in numbers of a room (array format)")
 def phone_number_list(request: Request, uow: Uow) -> JSONResponse:
     conference = _param(request, "conference")
     if conference is None:

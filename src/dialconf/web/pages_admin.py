@@ -186,6 +186,7 @@ def _settings(
         errors=extra.pop("errors", {}),
         may_manage=actor.may(Permission.MANAGE_SETTINGS),
         may_switch_mode=actor.may(Permission.MANAGE_TENANTS),
+        dialin_limits=[(key, text[0].upper() + text[1:]) for key, (_, _, text) in tenants.DIALIN_LIMITS.items()],
         **scope,
         **extra,
     )

@@ -31,6 +31,12 @@ class TenantOut(BaseModel):
     email_from_name: str | None
     meeting_migration: bool
     id_quarantine_days: int
+    dialin_caller_max_failures: int
+    dialin_caller_window_minutes: int
+    dialin_caller_lockout_minutes: int
+    dialin_bridge_max_failures: int
+    dialin_bridge_delay_seconds: int
+    jitsi_muc_domain: str | None
     bridges: list[str]
 
 

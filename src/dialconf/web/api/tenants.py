@@ -36,6 +36,12 @@ class SettingsPatch(Request):
     email_from_name: str | None = None
     meeting_migration: bool | None = None
     id_quarantine_days: int | None = None
+    dialin_caller_max_failures: int | None = None
+    dialin_caller_window_minutes: int | None = None
+    dialin_caller_lockout_minutes: int | None = None
+    dialin_bridge_max_failures: int | None = None
+    dialin_bridge_delay_seconds: int | None = None
+    jitsi_muc_domain: str | None = Field(None, description='the operator\'s; "" clears it')
 
 
 class IdMode(Request):
@@ -101,6 +107,12 @@ def patch_settings(tenant: str, body: SettingsPatch, actor: CurrentActor, uow: U
         email_from_name=body.email_from_name,
         meeting_migration=body.meeting_migration,
         id_quarantine_days=body.id_quarantine_days,
+        dialin_limits={
+            key: value
+            for key, value in body.model_dump(include=set(tenants.DIALIN_LIMITS)).items()
+            if value is not None
+        },
+        jitsi_muc_domain=body.jitsi_muc_domain,
     ).to_dict()
 
 
