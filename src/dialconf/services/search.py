@@ -109,3 +109,27 @@ def search_condition(search: str | None, *, dialect: str | None = None) -> Colum
         # PostgreSQL combines the three GIN index scans itself (BitmapOr)
         return text_condition(needle)
     return User.id.in_(union(*parts))
+
+
+def tenant_users(
+    tenant_id: int, *, search: str | None, provider: str | None, dialect: str | None
+) -> Select[Any]:
+    """`select(User)` of one tenant's users that a search finds (and of one provider, if given).
+
+    Where the search has indexed candidates on SQLite, the tenant condition is written `+tenant_id`,
+    which SQLite does not serve from an index: otherwise it may walk every user of the tenant in
+    sign-in name order and test each against the candidates, a full scan when few users match.
+    """
+    query = select(User)
+    condition = search_condition(search, dialect=dialect)
+    if condition is not None and dialect == "sqlite" and len(search_needle(search)) >= TRIGRAM:
+        query = query.where(
+            text("+users.tenant_id = :search_tenant_id").bindparams(search_tenant_id=tenant_id)
+        )
+    else:
+        query = query.where(User.tenant_id == tenant_id)
+    if condition is not None:
+        query = query.where(condition)
+    if provider:
+        query = query.where(User.provider == provider)
+    return query

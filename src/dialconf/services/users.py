@@ -18,7 +18,7 @@ from dialconf.services import conference_ids
 from dialconf.services.common import audit, get_bridge, get_tenant, get_user, normalise_upn
 from dialconf.services.directory import number_on_bridge, pick_default_numbers, user_view, user_views
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
-from dialconf.services.search import search_condition
+from dialconf.services.search import search_condition, tenant_users
 from dialconf.services.tenants import domains_of, require_sign_in_domain, validate_email
 from dialconf.services.views import ActionResult, Page, UserView
 from dialconf.store.models import Bridge, Tenant, User
@@ -253,12 +253,7 @@ def list_users(
         raise InvalidInput(f"offset must be 0 or more, not {offset}")
     with uow.read():
         t = get_tenant(uow, tenant, actor)
-        query = filter_users(
-            select(User).where(User.tenant_id == t.id),
-            search=search,
-            provider=provider,
-            dialect=_dialect(uow),
-        )
+        query = tenant_users(t.id, search=search, provider=provider, dialect=_dialect(uow))
         before = 0
         if after is not None:
             key = normalise_upn(after)
@@ -301,12 +296,7 @@ def iter_users(
         # one short read per batch, continuing after the last sign-in name seen (keyset paging)
         with uow.read():
             t = get_tenant(uow, tenant, actor)
-            query = filter_users(
-                select(User).where(User.tenant_id == t.id),
-                search=search,
-                provider=provider,
-                dialect=_dialect(uow),
-            )
+            query = tenant_users(t.id, search=search, provider=provider, dialect=_dialect(uow))
             query = query.offset(offset) if last is None else query.where(User.upn > last)
             users = list(uow.session.scalars(query.order_by(User.upn).limit(batch)))
             views = user_views(uow, users)
@@ -325,10 +315,11 @@ def filter_users(
     provider: str | None,
     dialect: str | None = None,
 ) -> Any:
-    """`query` on users narrowed to a search (services/search.py) and a provider.
+    """`query` on users narrowed to a search (services/search.py) and a provider, for the bulk jobs.
 
     Give the database's `dialect` name so that SQLite answers through its search table; without it
-    the condition is the portable one (PostgreSQL's indexes serve both).
+    the condition is the portable one (PostgreSQL's indexes serve both). Lists of one tenant use
+    `search.tenant_users`, which also keeps SQLite's plan on the search indexes.
     """
     condition = search_condition(search, dialect=dialect)
     if condition is not None:
