@@ -284,22 +284,29 @@ def iter_users(
     search: str | None = None,
     provider: str | None = None,
     offset: int = 0,
+    after: str | None = None,
     batch: int = 500,
 ) -> Iterator[list[UserView]]:
-    """Every user list_users would match, in batches by sign-in name: the whole list, never all in memory."""
+    """Every user list_users would match, in batches by sign-in name: the whole list, never all in memory.
+
+    `after` and `offset` say where to start, as for list_users.
+    """
     if provider is not None:
         validate_provider(provider)
     if offset < 0:
         raise InvalidInput(f"offset must be 0 or more, not {offset}")
-    last: str | None = None
+    last = normalise_upn(after) if after is not None else None
+    skip = offset
     while True:
         # one short read per batch, continuing after the last sign-in name seen (keyset paging)
         with uow.read():
             t = get_tenant(uow, tenant, actor)
             query = tenant_users(t.id, search=search, provider=provider, dialect=_dialect(uow))
-            query = query.offset(offset) if last is None else query.where(User.upn > last)
-            users = list(uow.session.scalars(query.order_by(User.upn).limit(batch)))
+            if last is not None:
+                query = query.where(User.upn > last)
+            users = list(uow.session.scalars(query.order_by(User.upn).limit(batch).offset(skip)))
             views = user_views(uow, users)
+        skip = 0
         if not views:
             return
         yield views
