@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import sqlite3
 import statistics
 import sys
@@ -75,7 +76,98 @@ BARE_ID = (
 BARE_FIRST = "SELECT users.* FROM users WHERE users.tenant_id = :tenant ORDER BY users.upn LIMIT 100"
 BARE_AFTER = "SELECT users.* FROM users WHERE users.tenant_id = :tenant AND users.upn > :after ORDER BY users.upn LIMIT 100"
 
-FIRST_NAMES = ["Ada", "Alan", "Amara", "Ana", "Anders", "Aoife", "Arjun", "Astrid", "Aylin", "Bao", "Beatriz", "Bilal", "Bruno", "Camila", "Carlos", "Chen", "Chiara", "Dara", "David", "Diego", "Dmitri", "Elena", "Elif", "Emeka", "Emil", "Emma", "Eva", "Fatima", "Felix", "Freya", "Hana", "Hugo", "Ines", "Ingrid", "Isaac", "Ivan", "Jamal", "Jana", "Javier", "Jin", "Joao", "Jonas", "Julia", "Kai", "Kamal", "Karin", "Kenji", "Lara", "Lea", "Leon", "Liam", "Lin", "Luca", "Lucia", "Maja", "Malik", "Marco", "Maria", "Mateo", "Mei", "Mila", "Mohamed", "Nadia", "Nina", "Noah", "Nora", "Oliver", "Omar", "Oskar", "Paula", "Pedro", "Priya", "Rafael", "Rania", "Ravi", "Rosa", "Sami", "Sara", "Sofia", "Sven", "Tariq", "Tomas", "Uma", "Valentina", "Victor", "Wei", "Yara", "Yusuf", "Zara", "Zoe"]
+FIRST_NAMES = [
+    "Ada",
+    "Alan",
+    "Amara",
+    "Ana",
+    "Anders",
+    "Aoife",
+    "Arjun",
+    "Astrid",
+    "Aylin",
+    "Bao",
+    "Beatriz",
+    "Bilal",
+    "Bruno",
+    "Camila",
+    "Carlos",
+    "Chen",
+    "Chiara",
+    "Dara",
+    "David",
+    "Diego",
+    "Dmitri",
+    "Elena",
+    "Elif",
+    "Emeka",
+    "Emil",
+    "Emma",
+    "Eva",
+    "Fatima",
+    "Felix",
+    "Freya",
+    "Hana",
+    "Hugo",
+    "Ines",
+    "Ingrid",
+    "Isaac",
+    "Ivan",
+    "Jamal",
+    "Jana",
+    "Javier",
+    "Jin",
+    "Joao",
+    "Jonas",
+    "Julia",
+    "Kai",
+    "Kamal",
+    "Karin",
+    "Kenji",
+    "Lara",
+    "Lea",
+    "Leon",
+    "Liam",
+    "Lin",
+    "Luca",
+    "Lucia",
+    "Maja",
+    "Malik",
+    "Marco",
+    "Maria",
+    "Mateo",
+    "Mei",
+    "Mila",
+    "Mohamed",
+    "Nadia",
+    "Nina",
+    "Noah",
+    "Nora",
+    "Oliver",
+    "Omar",
+    "Oskar",
+    "Paula",
+    "Pedro",
+    "Priya",
+    "Rafael",
+    "Rania",
+    "Ravi",
+    "Rosa",
+    "Sami",
+    "Sara",
+    "Sofia",
+    "Sven",
+    "Tariq",
+    "Tomas",
+    "Uma",
+    "Valentina",
+    "Victor",
+    "Wei",
+    "Yara",
+    "Yusuf",
+    "Zara",
+    "Zoe",
+]
 SYLLABLES = ["ka", "ro", "ne", "mi", "ta", "lu", "so", "ve", "di", "ba", "ren", "tor", "gal", "fin"]
 SURNAMES = [(a + b + c).title() for a in SYLLABLES for b in SYLLABLES for c in SYLLABLES]
 
@@ -302,10 +394,47 @@ def report(title: str, args: argparse.Namespace, timings: Timings, matches: dict
 # -- PostgreSQL -----------------------------------------------------------------------------------
 
 
+PG_TRIGRAM_INDEXES = (  # as migration 0004 makes them
+    "CREATE INDEX ix_users_upn_trgm ON users USING gin (upn gin_trgm_ops)",
+    "CREATE INDEX ix_users_display_name_trgm ON users USING gin (lower(display_name) gin_trgm_ops)",
+    "CREATE INDEX ix_users_email_trgm ON users USING gin (lower(email) gin_trgm_ops)",
+)
+
+
+def pg_sql(query: str) -> str:
+    """The SQLite text of a query in psycopg's parameter style."""
+    return re.sub(r":(\w+)", r"%(\1)s", query)
+
+
+def bare_postgres(conn: Any, tenant_id: int, search: Search) -> list[Any]:
+    if search.kind in ("name prefix", "email fragment"):
+        assert search.text is not None
+        query = pg_sql(
+            "SELECT users.* FROM users WHERE users.tenant_id = :tenant AND (users.upn LIKE :p"
+            " OR lower(users.display_name) LIKE :p OR lower(users.email) LIKE :p) ORDER BY users.upn LIMIT 100"
+        )
+        return list(conn.execute(query, {"tenant": tenant_id, "p": like(search.text.lower())}).fetchall())
+    if search.kind == "conference ID":
+        assert search.text is not None
+        digits = "".join(c for c in search.text if c.isdigit())
+        params = {"tenant": tenant_id, "low": digits, "high": digits + ":"}
+        return list(conn.execute(pg_sql(BARE_ID), params).fetchall())
+    if search.kind == "first page":
+        return list(conn.execute(pg_sql(BARE_FIRST), {"tenant": tenant_id}).fetchall())
+    return list(conn.execute(pg_sql(BARE_AFTER), {"tenant": tenant_id, "after": search.after}).fetchall())
+
+
+def old_postgres(conn: Any, tenant_id: int, search: Search) -> int:
+    pattern = f"%{(search.text or '').strip().lower()}%"
+    conn.execute(pg_sql(OLD_PAGE), {"tenant": tenant_id, "p": pattern}).fetchall()
+    return int(
+        conn.execute(pg_sql(OLD_COUNT) + " AS matching", {"tenant": tenant_id, "p": pattern}).fetchone()[0]
+    )
+
+
 def run_postgres(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import psycopg
-    from _support import seed_tenant as seed
     from tests.support import postgres
 
     from dialconf.store.db import make_engine
@@ -317,7 +446,7 @@ def run_postgres(args: argparse.Namespace) -> None:
         engine = make_engine(url)
         upgrade(engine)
         db = Database(path=Path("/nonexistent"), url=url, engine=engine)
-        seed(db, name=TENANT, auto_email=False)
+        seed_tenant(db, name=TENANT, auto_email=False)
         with engine.connect() as c:
             tenant_id, bridge_id, toll_id = c.execute(
                 select(Bridge.tenant_id, Bridge.id, Bridge.default_number_id).where(Bridge.name == "main")
@@ -327,6 +456,8 @@ def run_postgres(args: argparse.Namespace) -> None:
         now = datetime.now(UTC)
         start = time.perf_counter()
         with psycopg.connect(dsn) as conn:
+            for index in ("ix_users_upn_trgm", "ix_users_display_name_trgm", "ix_users_email_trgm"):
+                conn.execute(f"DROP INDEX {index}")  # type: ignore[arg-type]
             with conn.cursor().copy(
                 "COPY users (id, tenant_id, bridge_id, upn, display_name, email, provider, enabled,"
                 " toll_number_id, toll_free_allowed, acp_toll_free_numbers, pin_failures_in_window,"
@@ -334,44 +465,46 @@ def run_postgres(args: argparse.Namespace) -> None:
             ) as copy:
                 for i in range(args.users):
                     upn, name, email, _ = person(i)
-                    copy.write_row(
-                        (
-                            i + 1,
-                            tenant_id,
-                            bridge_id,
-                            upn,
-                            name,
-                            email,
-                            "builtin",
-                            True,
-                            toll_id,
-                            True,
-                            "[]",
-                            0,
-                            0,
-                            False,
-                            now,
-                            now,
-                        )
-                    )
+                    row = (i + 1, tenant_id, bridge_id, upn, name, email, "builtin", True, toll_id, True)
+                    copy.write_row((*row, "[]", 0, 0, False, now, now))
             with conn.cursor().copy(
-                "COPY conference_ids (bridge_id, digits, state, kind, chosen, owner_user_id, created_at) FROM STDIN"
+                "COPY conference_ids (bridge_id, digits, state, kind, chosen, owner_user_id, created_at)"
+                " FROM STDIN"
             ) as copy:
                 for i in range(args.users):
                     copy.write_row((bridge_id, person(i)[3], "live", "static", False, i + 1, now))
             conn.execute("SELECT setval('users_id_seq', %s)", (args.users + 1,))
+            conn.commit()
+            copied = time.perf_counter() - start
+            conn.execute("SET maintenance_work_mem = '256MB'")
+            for statement in PG_TRIGRAM_INDEXES:
+                conn.execute(statement)  # type: ignore[arg-type]
+            conn.commit()
+            indexed = time.perf_counter() - start - copied
             conn.execute("ANALYZE")
-        print(f"built in {time.perf_counter() - start:.1f} s (COPY, indexes maintained, then ANALYZE)")
+            conn.commit()
+        print(
+            f"built in {time.perf_counter() - start:.1f} s (COPY {copied:.1f} s, trigram indexes {indexed:.1f} s)"
+        )
         timings = Timings()
         matches: dict[str, list[int]] = {}
-        rng = random.Random(7)
-        plan = searches(args.users, args.pg_searches, rng)
-        for search in plan[:10]:
-            service_call(db, search)
-        for search in plan:
-            page, seconds = timed(service_call, db, search)
-            timings.add(f"service {search.kind}", seconds)
-            matches.setdefault(search.kind, []).append(page.total)
+        plan = searches(args.users, args.pg_searches, random.Random(7))
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for search in plan[:10]:
+                service_call(db, search)
+                bare_postgres(conn, tenant_id, search)
+            for search in plan:
+                page, seconds = timed(service_call, db, search)
+                timings.add(f"service {search.kind}", seconds)
+                matches.setdefault(search.kind, []).append(page.total)
+                _, seconds = timed(bare_postgres, conn, tenant_id, search)
+                timings.add(f"bare {search.kind}", seconds)
+            # the old plan: without the trigram indexes (bitmap scans off), as before migration 0004
+            conn.execute("SET enable_bitmapscan = off")
+            for kind in ("name prefix", "email fragment", "conference ID"):
+                for search in [s for s in plan if s.kind == kind][: args.old_searches]:
+                    _, seconds = timed(old_postgres, conn, tenant_id, search)
+                    timings.add(f"old {kind}", seconds)
         report(
             "PostgreSQL 15", argparse.Namespace(users=args.users, searches=args.pg_searches), timings, matches
         )
@@ -389,13 +522,15 @@ def main() -> int:
     parser.add_argument(
         "--old-searches", type=int, default=10, help="old LIKE scans per kind (each a full scan)"
     )
-    parser.add_argument("--postgres", action="store_true", help="also PostgreSQL (service side only)")
+    parser.add_argument("--postgres", action="store_true", help="also PostgreSQL")
     parser.add_argument("--pg-searches", type=int, default=200)
+    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=args.dir) as directory:
-        run_sqlite(args, Path(directory))
-    if args.postgres:
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory(dir=args.dir) as directory:
+            run_sqlite(args, Path(directory))
+    if args.postgres or args.no_sqlite:
         run_postgres(args)
     return 0
 
