@@ -68,7 +68,7 @@ BARE_TEXT = (  # CROSS JOIN: SQLite keeps the search table as the outer loop
     " ORDER BY users.upn LIMIT 100"
 )
 BARE_ID = (
-    "SELECT users.* FROM users WHERE users.tenant_id = :tenant AND users.id IN"
+    "SELECT users.* FROM users WHERE +users.tenant_id = :tenant AND users.id IN"
     " (SELECT owner_user_id FROM conference_ids WHERE bridge_id IN (SELECT id FROM bridges)"
     " AND digits >= :low AND digits < :high AND state = 'live' AND kind = 'static')"
     " ORDER BY users.upn LIMIT 100"

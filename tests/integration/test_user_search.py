@@ -199,6 +199,11 @@ def test_search_finds_the_same_users_as_a_plain_filter_in_sign_in_name_order(
         if not page.truncated:
             break
     assert paged == expected
+    # a page past the end is empty and still counts every match
+    beyond = users.list_users(
+        world.uow, tenant="contoso", actor=OPERATOR, search=search, offset=len(expected) + 1
+    )
+    assert (beyond.items, beyond.total) == ([], len(expected))
     # and in the batches of `user list --all`
     batches = users.iter_users(world.uow, tenant="contoso", actor=OPERATOR, search=search, batch=3)
     assert [view.upn for batch in batches for view in batch] == expected

@@ -18,7 +18,7 @@ from dialconf.services import conference_ids
 from dialconf.services.common import audit, get_bridge, get_tenant, get_user, normalise_upn
 from dialconf.services.directory import number_on_bridge, pick_default_numbers, user_view, user_views
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
-from dialconf.services.search import search_condition, tenant_users
+from dialconf.services.search import search_condition, search_needle, tenant_users
 from dialconf.services.tenants import domains_of, require_sign_in_domain, validate_email
 from dialconf.services.views import ActionResult, Page, UserView
 from dialconf.store.models import Bridge, Tenant, User
@@ -258,18 +258,23 @@ def list_users(
         if after is not None:
             key = normalise_upn(after)
             before = _count(uow, query.where(User.upn <= key))
-            query_page = query.where(User.upn > key)
+            query = query.where(User.upn > key)
+        page = query.order_by(User.upn).limit(limit).offset(offset)
+        if search_needle(search):
+            # a search counts its matches in the same pass that sorts them (a window over every match)
+            rows = uow.session.execute(page.add_columns(func.count().over())).all()
+            users = [row[0] for row in rows]
+            remaining = rows[0][1] if rows else (_count(uow, query) if offset else 0)
         else:
-            query_page = query
-        users = list(uow.session.scalars(query_page.order_by(User.upn).limit(limit).offset(offset)))
-        total = _count(uow, query)
-        return Page(items=user_views(uow, users), total=total, offset=before + offset)
+            # without a search the count reads only the (tenant_id, upn) index
+            users = list(uow.session.scalars(page))
+            remaining = _count(uow, query)
+        return Page(items=user_views(uow, users), total=before + remaining, offset=before + offset)
 
 
 def _count(uow: UnitOfWork, query: Select[Any]) -> int:
-    return (
-        uow.session.scalar(select(func.count()).select_from(query.with_only_columns(User.id).subquery())) or 0
-    )
+    counted = query.with_only_columns(User.upn).subquery()  # the (tenant_id, upn) index holds it all
+    return uow.session.scalar(select(func.count()).select_from(counted)) or 0
 
 
 def _dialect(uow: UnitOfWork) -> str:
