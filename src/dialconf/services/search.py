@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, table, text, union
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, table, text, union
 
 from dialconf.domain.ids import clean_digits
 from dialconf.store.models import Bridge, ConferenceIdRow, User
@@ -61,16 +61,12 @@ def text_condition(needle: str) -> ColumnElement[bool]:
     )
 
 
-def _text_candidates(needle: str, dialect: str | None) -> Select[Any]:
-    exact = text_condition(needle)
-    if dialect == "sqlite" and len(needle) >= TRIGRAM:
-        return (
-            select(User.id)
-            .join(_FTS_TABLE, User.id == _FTS_ROWID)
-            .where(text("users_search MATCH :users_search_phrase"), exact)
-            .params(users_search_phrase=_fts_phrase(needle))
-        )
-    return select(User.id).where(exact)
+def _trigram_candidates(needle: str) -> Select[Any]:
+    """Row ids of the users whose sign-in name, display name or email holds the needle (folded case)."""
+    match = text("users_search MATCH :users_search_phrase").bindparams(
+        users_search_phrase=_fts_phrase(needle)
+    )
+    return select(_FTS_ROWID).select_from(_FTS_TABLE).where(match)
 
 
 def _conference_id_candidates(digits: str) -> list[Select[Any]]:
@@ -99,16 +95,19 @@ def search_condition(search: str | None, *, dialect: str | None = None) -> Colum
     needle = search_needle(search)
     if not needle:
         return None
-    parts = [_text_candidates(needle, dialect)]
+    exact = text_condition(needle)
     digits = conference_id_digits(search)
-    if digits is not None:
-        parts.extend(_conference_id_candidates(digits))
-    if len(parts) == 1:
-        if dialect == "sqlite" and len(needle) >= TRIGRAM:
-            return User.id.in_(parts[0])
+    by_id = _conference_id_candidates(digits) if digits is not None else []
+    if dialect == "sqlite" and len(needle) >= TRIGRAM:
+        # the candidates come from the indexes; each is read once, checked exactly, then sorted
+        trigram = _trigram_candidates(needle)
+        if not by_id:
+            return and_(User.id.in_(trigram), exact)
+        return and_(User.id.in_(union(trigram, *by_id)), or_(exact, User.id.in_(union(*by_id))))
+    if not by_id:
         # PostgreSQL combines the three GIN index scans itself (BitmapOr)
-        return text_condition(needle)
-    return User.id.in_(union(*parts))
+        return exact
+    return User.id.in_(union(select(User.id).where(exact), *by_id))
 
 
 def tenant_users(
