@@ -266,14 +266,15 @@ def list_users(
             users = [row[0] for row in rows]
             remaining = rows[0][1] if rows else (_count(uow, query) if offset else 0)
         else:
-            # without a search the count reads only the (tenant_id, upn) index
+            # without a search the count reads index entries, not rows
             users = list(uow.session.scalars(page))
             remaining = _count(uow, query)
         return Page(items=user_views(uow, users), total=before + remaining, offset=before + offset)
 
 
 def _count(uow: UnitOfWork, query: Select[Any]) -> int:
-    counted = query.with_only_columns(User.upn).subquery()  # the (tenant_id, upn) index holds it all
+    # without a search SQLite counts index entries only: (tenant_id), or (tenant_id, upn) after a key
+    counted = query.with_only_columns(User.upn).subquery()
     return uow.session.scalar(select(func.count()).select_from(counted)) or 0
 
 
