@@ -115,16 +115,20 @@ def tenant_users(
 ) -> Select[Any]:
     """`select(User)` of one tenant's users that a search finds (and of one provider, if given).
 
-    Where the search has indexed candidates on SQLite, the tenant condition is written `+tenant_id`,
-    which SQLite does not serve from an index: otherwise it may walk every user of the tenant in
+    Where the search has indexed candidates, the tenant condition is written `+tenant_id` (SQLite) or
+    `tenant_id + 0` (PostgreSQL), which no index serves: otherwise it may walk every user of the tenant in
     sign-in name order and test each against the candidates, a full scan when few users match.
     """
     query = select(User)
     condition = search_condition(search, dialect=dialect)
-    if condition is not None and dialect == "sqlite" and len(search_needle(search)) >= TRIGRAM:
+    indexed = condition is not None and len(search_needle(search)) >= TRIGRAM
+    if indexed and dialect == "sqlite":
         query = query.where(
             text("+users.tenant_id = :search_tenant_id").bindparams(search_tenant_id=tenant_id)
         )
+    elif indexed and dialect == "postgresql":
+        # the same for PostgreSQL's planner, which may otherwise filter the whole (tenant_id, upn) index
+        query = query.where(User.tenant_id + 0 == tenant_id)
     else:
         query = query.where(User.tenant_id == tenant_id)
     if condition is not None:
