@@ -249,3 +249,16 @@ def test_another_tenants_users_are_never_found(world: World) -> None:
     assert _search(world.uow, "ada") == ["ada@contoso.com"]
     assert _search(world.uow, "765 432 1#") == []
     assert _search(world.uow, "9876") == []
+
+
+def test_enabled_keeps_only_enabled_or_disabled_users_and_pages_after_a_name(world: World) -> None:
+    world.replace_rows([Row("contoso", "zed", "Zed", "zed", None, "live", "static", None)])
+    with world.uow:
+        world.uow.session.execute(update(User).where(User.upn == "zed0@contoso.com").values(enabled=False))
+        world.uow.commit()
+    only = users.list_users(world.uow, tenant="contoso", actor=OPERATOR, enabled=False)
+    assert [view.upn for view in only] == ["zed0@contoso.com"]
+    after = users.list_users(
+        world.uow, tenant="contoso", actor=OPERATOR, enabled=True, after="ada@contoso.com"
+    )
+    assert (after.items, after.total, after.offset) == ([], 1, 1)

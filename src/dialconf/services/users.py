@@ -235,6 +235,7 @@ def list_users(
     provider: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    enabled: bool | None = None,
     after: str | None = None,
 ) -> Page[UserView]:
     """Users of a tenant, searched by sign-in name, display name, email or conference ID, by sign-in name.
@@ -243,7 +244,7 @@ def list_users(
     user of the previous page) continues right after it through the index, however deep the page
     (keyset paging; `offset` then counts from there). The page also counts every matching user, and
     with `after` its `offset` is how many match before it, so a surface can say "201-300 of 5,000".
-    services/search.py says what a search finds.
+    `enabled` keeps only enabled (or disabled) users. services/search.py says what a search finds.
     """
     if provider is not None:
         validate_provider(provider)
@@ -254,6 +255,8 @@ def list_users(
     with uow.read():
         t = get_tenant(uow, tenant, actor)
         query = tenant_users(t.id, search=search, provider=provider, dialect=_dialect(uow))
+        if enabled is not None:
+            query = query.where(User.enabled == enabled)
         before = 0
         if after is not None:
             key = normalise_upn(after)
