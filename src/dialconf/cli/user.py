@@ -174,12 +174,17 @@ def show(ctx: Context, upn: str, as_json: bool = JSON) -> None:
 def list_(
     ctx: Context,
     tenant: str = TENANT,
-    search: str | None = Option(None, "--search", metavar="TEXT", help="Part of the UPN, name or email."),
+    search: str | None = Option(
+        None, "--search", metavar="TEXT", help="Part of the UPN, name or email, or a conference ID ('123 456 7#')."
+    ),
     provider: str | None = Option(
         None, "--provider", metavar="builtin|third-party", help="Only users of this provider."
     ),
     limit: int = Option(100, "--limit", metavar="N", help="At most N users (1-1000)."),
     offset: int = Option(0, "--offset", metavar="N", help="Skip the first N users."),
+    after: str | None = Option(
+        None, "--after", metavar="UPN", help="Start after this sign-in name (the last one of the previous page)."
+    ),
     all_: bool = Option(False, "--all", help="Every matching user, printed as they are read (no --limit)."),
     as_json: bool = JSON,
 ) -> None:
@@ -189,10 +194,19 @@ def list_(
     rt = runtime(ctx)
     uow, actor = rt.uow(), rt.actor
     show_list(
-        users.iter_users(uow, tenant=tenant, actor=actor, search=search, provider=provider, offset=offset)
+        users.iter_users(
+            uow, tenant=tenant, actor=actor, search=search, provider=provider, offset=offset, after=after
+        )
         if all_
         else users.list_users(
-            uow, tenant=tenant, actor=actor, search=search, provider=provider, limit=limit, offset=offset
+            uow,
+            tenant=tenant,
+            actor=actor,
+            search=search,
+            provider=provider,
+            limit=limit,
+            offset=offset,
+            after=after,
         ),
         as_json=as_json,
         columns=["upn", "name", "provider", "enabled", "conference ID", "toll number", "PIN"],
@@ -210,7 +224,7 @@ def list_(
         ],
         empty="no users match",
         whole={"upn", "conference ID"},
-        options="--limit, --offset or --all" if offset else "--limit or --all",
+        options="--limit, --after or --all" if after else "--limit, --offset or --all" if offset else "--limit or --all",
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, select
 
 from dialconf.domain import numbers
 from dialconf.domain.ids import ConferenceId, parse_third_party_id
@@ -17,6 +18,7 @@ from dialconf.services import conference_ids
 from dialconf.services.common import audit, get_bridge, get_tenant, get_user, normalise_upn
 from dialconf.services.directory import number_on_bridge, pick_default_numbers, user_view, user_views
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
+from dialconf.services.search import search_condition, search_needle, tenant_users
 from dialconf.services.tenants import domains_of, require_sign_in_domain, validate_email
 from dialconf.services.views import ActionResult, Page, UserView
 from dialconf.store.models import Bridge, Tenant, User
@@ -236,11 +238,13 @@ def list_users(
     enabled: bool | None = None,
     after: str | None = None,
 ) -> Page[UserView]:
-    """Users of a tenant, searched by sign-in name, display name or email, sorted by sign-in name.
+    """Users of a tenant, searched by sign-in name, display name, email or conference ID, by sign-in name.
 
-    The page also counts every matching user, so a surface can say when it shows only part of them.
-    `enabled` keeps only enabled (or disabled) users; `after` continues after that sign-in name
-    (keyset paging), and then `total` counts only the matches after it.
+    Two ways to page: `offset` skips that many matching users; `after` (the sign-in name of the last
+    user of the previous page) continues right after it through the index, however deep the page
+    (keyset paging; `offset` then counts from there). The page also counts every matching user, and
+    with `after` its `offset` is how many match before it, so a surface can say "201-300 of 5,000".
+    `enabled` keeps only enabled (or disabled) users. services/search.py says what a search finds.
     """
     if provider is not None:
         validate_provider(provider)
@@ -250,16 +254,35 @@ def list_users(
         raise InvalidInput(f"offset must be 0 or more, not {offset}")
     with uow.read():
         t = get_tenant(uow, tenant, actor)
-        query = filter_users(select(User).where(User.tenant_id == t.id), search=search, provider=provider)
+        query = tenant_users(t.id, search=search, provider=provider, dialect=_dialect(uow))
         if enabled is not None:
             query = query.where(User.enabled == enabled)
+        before = 0
         if after is not None:
-            query = query.where(User.upn > after)
-        users = list(uow.session.scalars(query.order_by(User.upn).limit(limit).offset(offset)))
-        total = uow.session.scalar(
-            select(func.count()).select_from(query.with_only_columns(User.id).subquery())
-        )
-        return Page(items=user_views(uow, users), total=total or 0, offset=offset)
+            key = normalise_upn(after)
+            before = _count(uow, query.where(User.upn <= key))
+            query = query.where(User.upn > key)
+        page = query.order_by(User.upn).limit(limit).offset(offset)
+        if search_needle(search):
+            # a search counts its matches in the same pass that sorts them (a window over every match)
+            rows = uow.session.execute(page.add_columns(func.count().over())).all()
+            users = [row[0] for row in rows]
+            remaining = rows[0][1] if rows else (_count(uow, query) if offset else 0)
+        else:
+            # without a search the count reads index entries, not rows
+            users = list(uow.session.scalars(page))
+            remaining = _count(uow, query)
+        return Page(items=user_views(uow, users), total=before + remaining, offset=before + offset)
+
+
+def _count(uow: UnitOfWork, query: Select[Any]) -> int:
+    # without a search SQLite counts index entries only: (tenant_id), or (tenant_id, upn) after a key
+    counted = query.with_only_columns(User.upn).subquery()
+    return uow.session.scalar(select(func.count()).select_from(counted)) or 0
+
+
+def _dialect(uow: UnitOfWork) -> str:
+    return uow.session.get_bind().dialect.name
 
 
 def iter_users(
@@ -270,22 +293,29 @@ def iter_users(
     search: str | None = None,
     provider: str | None = None,
     offset: int = 0,
+    after: str | None = None,
     batch: int = 500,
 ) -> Iterator[list[UserView]]:
-    """Every user list_users would match, in batches by sign-in name: the whole list, never all in memory."""
+    """Every user list_users would match, in batches by sign-in name: the whole list, never all in memory.
+
+    `after` and `offset` say where to start, as for list_users.
+    """
     if provider is not None:
         validate_provider(provider)
     if offset < 0:
         raise InvalidInput(f"offset must be 0 or more, not {offset}")
-    last: str | None = None
+    last = normalise_upn(after) if after is not None else None
+    skip = offset
     while True:
         # one short read per batch, continuing after the last sign-in name seen (keyset paging)
         with uow.read():
             t = get_tenant(uow, tenant, actor)
-            query = filter_users(select(User).where(User.tenant_id == t.id), search=search, provider=provider)
-            query = query.offset(offset) if last is None else query.where(User.upn > last)
-            users = list(uow.session.scalars(query.order_by(User.upn).limit(batch)))
+            query = tenant_users(t.id, search=search, provider=provider, dialect=_dialect(uow))
+            if last is not None:
+                query = query.where(User.upn > last)
+            users = list(uow.session.scalars(query.order_by(User.upn).limit(batch).offset(skip)))
             views = user_views(uow, users)
+        skip = 0
         if not views:
             return
         yield views
@@ -294,16 +324,22 @@ def iter_users(
         last = views[-1].upn
 
 
-def filter_users(query, *, search: str | None, provider: str | None):  # type: ignore[no-untyped-def]
-    if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(
-            or_(
-                User.upn.like(pattern),
-                func.lower(User.display_name).like(pattern),
-                func.lower(User.email).like(pattern),
-            )
-        )
+def filter_users(
+    query: Any,
+    *,
+    search: str | None,
+    provider: str | None,
+    dialect: str | None = None,
+) -> Any:
+    """`query` on users narrowed to a search (services/search.py) and a provider, for the bulk jobs.
+
+    Give the database's `dialect` name so that SQLite answers through its search table; without it
+    the condition is the portable one (PostgreSQL's indexes serve both). Lists of one tenant use
+    `search.tenant_users`, which also keeps SQLite's plan on the search indexes.
+    """
+    condition = search_condition(search, dialect=dialect)
+    if condition is not None:
+        query = query.where(condition)
     if provider:
         query = query.where(User.provider == provider)
     return query

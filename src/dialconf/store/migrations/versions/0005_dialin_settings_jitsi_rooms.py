@@ -5,7 +5,7 @@ before), the tenant's Jitsi MUC domain, the wrong-ID counter of each bridge, and
 rooms that hold a conference ID.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-29 19:00:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import dialconf.store.models
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

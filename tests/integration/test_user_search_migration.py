@@ -1,0 +1,66 @@
+"""Migration 0004 indexes the users that were there before it, and its downgrade removes the search structures."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine
+
+from dialconf.domain.roles import Actor
+from dialconf.services import users
+from dialconf.store import migrate
+from dialconf.store.db import make_engine
+from tests.conftest import make_uow
+from tests.integration.builders import make_tenant, make_user
+from tests.support import postgres
+
+OPERATOR = Actor.operator()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url_at_0003(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database built up to migration 0003, as installations before indexed search have it."""
+    if request.param == "sqlite":
+        url, name = f"sqlite:///{tmp_path / 'old.db'}", None
+    else:
+        server: postgres.PostgresServer = request.getfixturevalue("pg_server")
+        name = f"old_{uuid.uuid4().hex[:12]}"
+        url = server.create_database(name)
+    engine = make_engine(url)
+    _alembic(engine, "upgrade", "0003")
+    engine.dispose()
+    yield url
+    if name is not None:
+        request.getfixturevalue("pg_server").drop_database(name)
+
+
+def _alembic(engine: Engine, action: str, target: str) -> None:
+    cfg = migrate.alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, action)(cfg, target)
+
+
+def test_users_enabled_before_the_migration_are_found_after_it(url_at_0003: str) -> None:
+    make_tenant(make_uow(url_at_0003), "contoso")
+    ada = make_user(make_uow(url_at_0003), "ada.lovelace@contoso.com")
+    make_user(make_uow(url_at_0003), "grace@contoso.com")
+    engine = make_engine(url_at_0003)
+    _alembic(engine, "upgrade", "head")
+    engine.dispose()
+
+    def found(search: str) -> list[str]:
+        page = users.list_users(make_uow(url_at_0003), tenant="contoso", actor=OPERATOR, search=search)
+        return [view.upn for view in page]
+
+    assert found("lovel") == [ada.upn]
+    assert found("LACE@CONTOSO") == [ada.upn]
+    assert ada.conference_id is not None
+    assert found(ada.conference_id) == [ada.upn]
+    # and a user enabled afterwards is found too (the triggers, on SQLite)
+    make_user(make_uow(url_at_0003), "hopper@contoso.com")
+    assert found("hopp") == ["hopper@contoso.com"]
