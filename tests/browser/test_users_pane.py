@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import screenshot, sign_in
@@ -50,11 +49,6 @@ def test_an_admin_finds_a_user_by_name_and_opens_its_action_pane(
     expect(page).to_have_url(re.compile(r"/users/ada%40contoso\.com"))
 
 
-@pytest.mark.xfail(
-    reason="needs conference-ID search in users.list_users (the indexed search work); the page already "
-    "strips spaces and '#' before searching",
-    strict=False,
-)
 def test_an_admin_finds_a_user_by_conference_id_typed_with_spaces_and_hash(
     page: Page, web_world: WebWorld, live_server: LiveServer
 ) -> None:
