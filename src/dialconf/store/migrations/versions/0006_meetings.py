@@ -112,5 +112,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_meetings_last_ends_at"))
         batch_op.drop_index("ix_meetings_tenant_organizer")
     op.drop_table("meetings")
-    with op.batch_alter_table("tenants", schema=None) as batch_op:
-        batch_op.drop_column("meeting_id_grace_days")
+    # a plain DROP COLUMN (SQLite >= 3.35): a batch copy of tenants would, with foreign keys on,
+    # cascade into every table that points at it and delete their rows
+    op.drop_column("tenants", "meeting_id_grace_days")
