@@ -101,3 +101,22 @@ def test_an_admin_of_another_tenant_gets_404_for_the_pane(web_world: WebWorld, c
     assert client.get("/users/bob@fabrikam.com").status_code == 404
     assert client.post("/users/bob@fabrikam.com/conference-id/reset", data={"csrf": csrf}).status_code == 404
     assert "bob@fabrikam.com" not in client.get("/users?q=bob").text
+
+
+def test_the_enabled_filter_shows_only_enabled_or_only_disabled_users(
+    web_world: WebWorld, client: TestClient
+) -> None:
+    web_world.cli.ok(*ENABLE_ADA)
+    web_world.cli.ok("user", "enable", "bob@contoso.com", "--tenant", "contoso", "--email", "bob@contoso.com",
+                     "--name", "Bob")  # fmt: skip
+    web_world.cli.ok("user", "disable", "bob@contoso.com")
+    sign_in(client, ADMIN)
+
+    def listed(enabled: str) -> set[str]:
+        page = client.get("/users", params={"enabled": enabled})
+        assert page.status_code == 200
+        return {upn for upn in (ADA, "bob@contoso.com") if f">{upn}<" in page.text}
+
+    assert listed("") == {ADA, "bob@contoso.com"}
+    assert listed("yes") == {ADA}
+    assert listed("no") == {"bob@contoso.com"}

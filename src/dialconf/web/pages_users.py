@@ -64,8 +64,12 @@ def search_text(text: str) -> str:
     return compact if compact.isdigit() else text
 
 
+# the "Enabled" filter: any user, or only enabled, or only disabled ones
+ENABLED_CHOICES = {"": None, "yes": True, "no": False}
+
+
 def _list_context(
-    uow: Uow, actor: Actor, *, tenant: str | None, q: str, provider: str, page: int
+    uow: Uow, actor: Actor, *, tenant: str | None, q: str, provider: str, page: int, enabled: str = ""
 ) -> dict[str, Any]:
     t = current_tenant(uow, actor, tenant)
     context: dict[str, Any] = {
@@ -74,6 +78,7 @@ def _list_context(
         "q": q,
         "provider": provider if provider in PROVIDERS else "",
         "providers": PROVIDERS,
+        "enabled": enabled if enabled in ENABLED_CHOICES else "",
         "page_no": max(page, 1),
         "users": None,
     }
@@ -86,11 +91,13 @@ def _list_context(
         actor=actor,
         search=search_text(q) or None,
         provider=context["provider"] or None,
+        enabled=ENABLED_CHOICES[context["enabled"]],
         limit=PAGE_SIZE,
         offset=offset,
     )
     context["users"] = found
-    keep = {k: v for k, v in (("tenant", tenant or ""), ("q", q), ("provider", context["provider"])) if v}
+    chosen = (("tenant", tenant or ""), ("q", q), ("provider", context["provider"]), ("enabled", context["enabled"]))
+    keep = {k: v for k, v in chosen if v}
     context["query"] = urlencode(keep)
     context["prev_url"] = (
         "/users?" + urlencode({**keep, "page": context["page_no"] - 1}) if context["page_no"] > 1 else None
@@ -109,10 +116,11 @@ def users_page(
     tenant: str | None = None,
     q: str = "",
     provider: str = "",
+    enabled: str = "",
     page: int = 1,
 ) -> Response:
-    """Audio conferencing → Users: search, filter by provider, page through."""
-    context = _list_context(uow, actor, tenant=tenant, q=q, provider=provider, page=page)
+    """Audio conferencing → Users: search, filter by provider and by enabled, page through."""
+    context = _list_context(uow, actor, tenant=tenant, q=q, provider=provider, page=page, enabled=enabled)
     return render(request, "users.html", pane=None, **context)
 
 
