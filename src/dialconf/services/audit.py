@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from sqlalchemy import Select, func, select
 
 from dialconf.domain.roles import Actor, Permission, Role
-from dialconf.services.common import get_tenant, normalise_upn, require
+from dialconf.services.common import get_tenant, newest_first_batches, normalise_upn, require
 from dialconf.services.views import AuditView, Page
 from dialconf.store.models import AuditEvent, Tenant
 from dialconf.store.uow import UnitOfWork
@@ -42,20 +42,13 @@ def iter_audit(
     uow: UnitOfWork, *, actor: Actor, tenant: str | None = None, target: str | None = None, batch: int = 500
 ) -> Iterator[list[AuditView]]:
     """Every event list_audit would match, newest first, in batches: the whole log, never all in memory."""
-    before: int | None = None
-    while True:
-        with uow.read():
-            query = _audit_query(uow, actor, tenant=tenant, target=target)
-            if before is not None:
-                query = query.where(AuditEvent.id < before)
-            rows = uow.session.execute(query.order_by(AuditEvent.id.desc()).limit(batch))
-            views = [_view(e, name) for e, name in rows]
-        if not views:
-            return
-        yield views
-        if len(views) < batch:
-            return
-        before = views[-1].id
+    return newest_first_batches(
+        uow,
+        lambda: _audit_query(uow, actor, tenant=tenant, target=target),
+        AuditEvent.id,
+        lambda row: _view(row[0], row[1]),
+        batch=batch,
+    )
 
 
 def _audit_query(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
 
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import BridgeNotFound, Forbidden, TenantNotFound, UserNotFound
@@ -124,3 +125,40 @@ def _redact(values: dict[str, Any] | None) -> dict[str, Any] | None:
     if values is None:
         return None
     return {k: ("***" if k in _SECRET_KEYS and v is not None else v) for k, v in values.items()}
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+ViewT = TypeVar("ViewT", bound=_HasId)
+
+
+def newest_first_batches(
+    uow: UnitOfWork,
+    query: Callable[[], Select[*tuple[Any, ...]]],
+    id_column: Any,
+    view: Callable[[Row[*tuple[Any, ...]]], ViewT],
+    *,
+    batch: int,
+) -> Iterator[list[ViewT]]:
+    """Every row of `query()`, newest (highest id) first, as views in batches: one short read each.
+
+    Each batch is its own read transaction, continuing below the last id seen, so a whole log or
+    outbox is listed without holding it in memory or a transaction open while it is printed.
+    """
+    before: int | None = None
+    while True:
+        with uow.read():
+            page = query()
+            if before is not None:
+                page = page.where(id_column < before)
+            rows = uow.session.execute(page.order_by(id_column.desc()).limit(batch))
+            views = [view(row) for row in rows]
+        if not views:
+            return
+        yield views
+        if len(views) < batch:
+            return
+        before = views[-1].id

@@ -14,7 +14,7 @@ from dialconf.domain.ids import format_for_callers
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import MailNotFound
 from dialconf.mail.compose import CARRIES_PIN, DialNumber, MailInfo, MailKind, ThirdParty, compose, mask_pin
-from dialconf.services.common import get_tenant, require
+from dialconf.services.common import get_tenant, newest_first_batches, require
 from dialconf.services.views import MailDetail, MailView, Page
 from dialconf.store.models import OutboxMail, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
@@ -213,20 +213,13 @@ def iter_mail(
 ) -> Iterator[list[MailView]]:
     """Every email list_mail would match, newest first, in batches: the whole outbox, never all in memory."""
     require(actor, Permission.VIEW)
-    before: int | None = None
-    while True:
-        with uow.read():
-            query = _mail_query(uow, actor, tenant=tenant, status=status)
-            if before is not None:
-                query = query.where(OutboxMail.id < before)
-            rows = uow.session.execute(query.order_by(OutboxMail.id.desc()).limit(batch))
-            views = [_view(row, name) for row, name in rows]
-        if not views:
-            return
-        yield views
-        if len(views) < batch:
-            return
-        before = views[-1].id
+    return newest_first_batches(
+        uow,
+        lambda: _mail_query(uow, actor, tenant=tenant, status=status),
+        OutboxMail.id,
+        lambda row: _view(row[0], row[1]),
+        batch=batch,
+    )
 
 
 def _mail_query(
