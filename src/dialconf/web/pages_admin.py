@@ -6,6 +6,7 @@ Pages hide what the role may not do; the services refuse it regardless (Forbidde
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -120,13 +121,7 @@ def remove_number(
     tenant: Annotated[str, Form()],
     number: Annotated[str, Form()],
 ) -> Response:
-    try:
-        bridges.remove_number(uow, tenant=tenant, number=number, actor=actor)
-    except DialconfError as exc:
-        if not _invalid(exc):
-            raise
-        return _bridges(request, uow, actor, tenant, status=exc.status, error=exc.message)
-    return _back("/bridges", "number-removed", tenant)
+    return _number_action(request, uow, actor, tenant, bridges.remove_number, number, "number-removed")
 
 
 @router.post("/bridges/numbers/default")
@@ -137,13 +132,26 @@ def default_number(
     tenant: Annotated[str, Form()],
     number: Annotated[str, Form()],
 ) -> Response:
+    return _number_action(request, uow, actor, tenant, bridges.set_default_number, number, "number-default")
+
+
+def _number_action(
+    request: Request,
+    uow: Uow,
+    actor: Actor,
+    tenant: str,
+    action: Callable[..., object],
+    number: str,
+    done: str,
+) -> Response:
+    """Run one service action on a number; a refusal is shown on the bridges page, success redirects."""
     try:
-        bridges.set_default_number(uow, tenant=tenant, number=number, actor=actor)
+        action(uow, tenant=tenant, number=number, actor=actor)
     except DialconfError as exc:
         if not _invalid(exc):
             raise
         return _bridges(request, uow, actor, tenant, status=exc.status, error=exc.message)
-    return _back("/bridges", "number-default", tenant)
+    return _back("/bridges", done, tenant)
 
 
 # --- tenant settings ----------------------------------------------------------------------------------------
