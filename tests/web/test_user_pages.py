@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -120,3 +121,24 @@ def test_the_enabled_filter_shows_only_enabled_or_only_disabled_users(
     assert listed("") == {ADA, "bob@contoso.com"}
     assert listed("yes") == {ADA}
     assert listed("no") == {"bob@contoso.com"}
+
+
+def test_next_page_continues_after_the_last_sign_in_name_shown(
+    web_world: WebWorld, client: TestClient, tmp_path: Path
+) -> None:
+    rows = "".join(f"user{n:02d}@contoso.com,user{n:02d}@contoso.com,User {n:02d}\n" for n in range(30))
+    (tmp_path / "users.csv").write_text("upn,email,name\n" + rows)
+    web_world.cli.ok("user", "import", str(tmp_path / "users.csv"), "--tenant", "contoso", "--no-email")
+    sign_in(client, ADMIN)
+
+    first = client.get("/users")
+    assert "Showing 1–25 of 30 users." in first.text
+    next_link = re.search(r'href="([^"]+)" rel="next"', first.text)
+    assert next_link is not None and "after=user24%40contoso.com" in next_link.group(1)
+
+    second = client.get(next_link.group(1).replace("&amp;", "&"))
+    assert "Showing 26–30 of 30 users." in second.text
+    assert ">user25@contoso.com<" in second.text and ">user24@contoso.com<" not in second.text
+    assert 'rel="next"' not in second.text
+    previous = re.search(r'href="([^"]+)" rel="prev"', second.text)
+    assert previous is not None and "page=1" in previous.group(1)

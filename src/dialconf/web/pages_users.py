@@ -69,8 +69,18 @@ ENABLED_CHOICES = {"": None, "yes": True, "no": False}
 
 
 def _list_context(
-    uow: Uow, actor: Actor, *, tenant: str | None, q: str, provider: str, page: int, enabled: str = ""
+    uow: Uow,
+    actor: Actor,
+    *,
+    tenant: str | None,
+    q: str,
+    provider: str,
+    page: int,
+    enabled: str = "",
+    after: str = "",
 ) -> dict[str, Any]:
+    """The users list: "Next page" continues after the last sign-in name shown (keyset paging, as deep
+    as need be at the cost of the first page); `page` (offset) serves the first pages and "Previous"."""
     t = current_tenant(uow, actor, tenant)
     context: dict[str, Any] = {
         "tenant": t,
@@ -84,7 +94,7 @@ def _list_context(
     }
     if t is None:
         return context
-    offset = (context["page_no"] - 1) * PAGE_SIZE
+    offset = 0 if after else (context["page_no"] - 1) * PAGE_SIZE
     found = users.list_users(
         uow,
         tenant=t.name,
@@ -94,16 +104,20 @@ def _list_context(
         enabled=ENABLED_CHOICES[context["enabled"]],
         limit=PAGE_SIZE,
         offset=offset,
+        after=after or None,
     )
     context["users"] = found
+    # with `after`, the page's offset counts the matches before it: the page number follows from it
+    context["page_no"] = found.offset // PAGE_SIZE + 1
     chosen = (("tenant", tenant or ""), ("q", q), ("provider", context["provider"]), ("enabled", context["enabled"]))
     keep = {k: v for k, v in chosen if v}
     context["query"] = urlencode(keep)
     context["prev_url"] = (
         "/users?" + urlencode({**keep, "page": context["page_no"] - 1}) if context["page_no"] > 1 else None
     )
+    last = found.items[-1].upn if found.items else None
     context["next_url"] = (
-        "/users?" + urlencode({**keep, "page": context["page_no"] + 1}) if found.truncated else None
+        "/users?" + urlencode({**keep, "after": last}) if found.truncated and last is not None else None
     )
     return context
 
@@ -118,9 +132,12 @@ def users_page(
     provider: str = "",
     enabled: str = "",
     page: int = 1,
+    after: str = "",
 ) -> Response:
     """Audio conferencing → Users: search, filter by provider and by enabled, page through."""
-    context = _list_context(uow, actor, tenant=tenant, q=q, provider=provider, page=page, enabled=enabled)
+    context = _list_context(
+        uow, actor, tenant=tenant, q=q, provider=provider, page=page, enabled=enabled, after=after
+    )
     return render(request, "users.html", pane=None, **context)
 
 
