@@ -65,10 +65,7 @@ def _show_user(view: UserView) -> None:
 
 def _action(result: ActionResult, as_json: bool) -> None:
     if as_json:
-        data: dict[str, object] = result.user.to_dict() if result.user else {"upn": result.upn}
-        data["email_queued"] = result.email_queued
-        data["message"] = result.message
-        emit_json(data)
+        emit_json(result.user_dict())
         return
     say(f"{result.upn}: {result.message}" + (" (email queued)" if result.email_queued else ""))
     if result.user:

@@ -26,11 +26,18 @@ class Permission(StrEnum):
     VIEW = "view"
     RESOLVE_CALLS = "resolve calls"  # dial-in lookup: what a phone system asks (the operator, a pbx account)
     RUN_SERVICES = "run database upgrades, workers and mail delivery"  # the installation, not a tenant
+    ADD_NUMBERS = "add service numbers"  # numbers are the operator's inventory; admins choose defaults
 
 
 # the installation and its tenants as a whole; resolving calls is for the operator and pbx accounts
 _OPERATOR_ONLY = frozenset(
-    {Permission.MANAGE_TENANTS, Permission.CREATE_BRIDGES, Permission.RESOLVE_CALLS, Permission.RUN_SERVICES}
+    {
+        Permission.MANAGE_TENANTS,
+        Permission.CREATE_BRIDGES,
+        Permission.RESOLVE_CALLS,
+        Permission.RUN_SERVICES,
+        Permission.ADD_NUMBERS,
+    }
 )
 
 _GRANTS: dict[Role, frozenset[Permission]] = {

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from dialconf.domain.roles import Actor, Permission, Role
-from dialconf.services.common import get_tenant, newest_first_batches, normalise_upn, require
+from dialconf.services.common import (
+    get_tenant,
+    newest_first_batches,
+    newest_first_page,
+    normalise_upn,
+    require,
+)
 from dialconf.services.views import AuditView, Page
 from dialconf.store.models import AuditEvent, Tenant
 from dialconf.store.uow import UnitOfWork
@@ -28,14 +34,9 @@ def list_audit(
     """
     with uow.read():
         query = _audit_query(uow, actor, tenant=tenant, target=target)
-        if before is not None:
-            query = query.where(AuditEvent.id < before)
-        rows = uow.session.execute(query.order_by(AuditEvent.id.desc()).limit(limit))
-        items = [_view(e, name) for e, name in rows]
-        total = uow.session.scalar(
-            select(func.count()).select_from(query.with_only_columns(AuditEvent.id).subquery())
+        return newest_first_page(
+            uow, query, AuditEvent.id, lambda row: _view(row[0], row[1]), limit=limit, before=before
         )
-        return Page(items=items, total=total or 0)
 
 
 def iter_audit(

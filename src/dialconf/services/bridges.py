@@ -112,7 +112,7 @@ def add_number(
         t = get_tenant(uow, tenant, actor)
         # numbers are the operator's inventory; and "already in use" must never tell an admin that
         # another tenant has this number
-        if actor.role is not Role.OPERATOR:
+        if not actor.may(Permission.ADD_NUMBERS):
             raise Forbidden(
                 f"{actor.name} is {'an' if actor.role is Role.ADMIN else 'a'} {actor.role} and may not add "
                 "service numbers: they are the operator's inventory; ask the operator of this dialconf "

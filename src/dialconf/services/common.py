@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, func, select
 
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import BridgeNotFound, Forbidden, TenantNotFound, UserNotFound
+from dialconf.services.views import Page
 from dialconf.store.models import AuditEvent, Bridge, Tenant, User
 from dialconf.store.uow import UnitOfWork
 
@@ -133,6 +134,27 @@ class _HasId(Protocol):
 
 
 ViewT = TypeVar("ViewT", bound=_HasId)
+
+
+def newest_first_page(
+    uow: UnitOfWork,
+    query: Select[*tuple[Any, ...]],
+    id_column: Any,
+    view: Callable[[Row[*tuple[Any, ...]]], ViewT],
+    *,
+    limit: int,
+    before: int | None,
+) -> Page[ViewT]:
+    """The newest `limit` rows of `query` (below id `before`, when given) as views, and how many match in all.
+
+    Call inside the use case's read transaction; `total` counts the matches below `before` only.
+    """
+    if before is not None:
+        query = query.where(id_column < before)
+    rows = uow.session.execute(query.order_by(id_column.desc()).limit(limit))
+    items = [view(row) for row in rows]
+    total = uow.session.scalar(select(func.count()).select_from(query.with_only_columns(id_column).subquery()))
+    return Page(items=items, total=total or 0)
 
 
 def newest_first_batches(

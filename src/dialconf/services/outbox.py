@@ -7,14 +7,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from dialconf.domain import numbers
 from dialconf.domain.ids import format_for_callers
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import MailNotFound
 from dialconf.mail.compose import CARRIES_PIN, DialNumber, MailInfo, MailKind, ThirdParty, compose, mask_pin
-from dialconf.services.common import get_tenant, newest_first_batches, require
+from dialconf.services.common import get_tenant, newest_first_batches, newest_first_page, require
 from dialconf.services.views import MailDetail, MailView, Page
 from dialconf.store.models import OutboxMail, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
@@ -198,14 +198,9 @@ def list_mail(
     require(actor, Permission.VIEW)
     with uow.read():
         query = _mail_query(uow, actor, tenant=tenant, status=status)
-        if before is not None:
-            query = query.where(OutboxMail.id < before)
-        rows = uow.session.execute(query.order_by(OutboxMail.id.desc()).limit(limit))
-        items = [_view(row, name) for row, name in rows]
-        total = uow.session.scalar(
-            select(func.count()).select_from(query.with_only_columns(OutboxMail.id).subquery())
+        return newest_first_page(
+            uow, query, OutboxMail.id, lambda row: _view(row[0], row[1]), limit=limit, before=before
         )
-        return Page(items=items, total=total or 0)
 
 
 def iter_mail(

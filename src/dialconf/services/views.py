@@ -135,6 +135,14 @@ class ActionResult(View):
     message: str
     user: UserView | None = None
 
+    def user_dict(self) -> dict[str, Any]:
+        """The user as it is now (or just its UPN), with what the action did: `user enable|disable|set-acp
+        ... --json` and the API's answer to the same actions."""
+        data: dict[str, Any] = self.user.to_dict() if self.user else {"upn": self.upn}
+        data["email_queued"] = self.email_queued
+        data["message"] = self.message
+        return data
+
 
 @dataclass(frozen=True)
 class MailView(View):

@@ -67,7 +67,7 @@ def _bridges(
         status_code=status,
         bridges=found,
         may_edit=actor.may(Permission.MANAGE_SETTINGS),
-        may_add=actor.role is Role.OPERATOR,
+        may_add=actor.may(Permission.ADD_NUMBERS),
         **scope,
         **extra,
     )

@@ -14,7 +14,6 @@ from pydantic import Field
 
 from dialconf.services import resets, users
 from dialconf.services.users import MAX_LIST_LIMIT
-from dialconf.services.views import ActionResult
 from dialconf.web.api.models import (
     ActionOut,
     InfoSentOut,
@@ -100,14 +99,6 @@ class DefaultNumbers(Request):
     email: bool | None = EMAIL_FIELD
 
 
-def _action(result: ActionResult) -> dict[str, Any]:
-    """As `user ... --json` prints an action (cli/user.py `_action`)."""
-    data: dict[str, Any] = result.user.to_dict() if result.user else {"upn": result.upn}
-    data["email_queued"] = result.email_queued
-    data["message"] = result.message
-    return data
-
-
 @router.get("/users", response_model=UserPage, responses=READ, summary="List a tenant's users")
 def list_users(
     actor: CurrentActor,
@@ -155,7 +146,7 @@ def enable_user(body: UserEnable, actor: CurrentActor, uow: Uow) -> dict[str, An
         to=body.to,
         allow_weak=body.allow_weak,
     )
-    return _action(result)
+    return result.user_dict()
 
 
 @router.get(USER, response_model=UserOut, responses=READ, summary="Show a user (never the PIN)")
@@ -168,7 +159,7 @@ def disable_user(
     upn: str, actor: CurrentActor, uow: Uow, body: Annotated[EmailChoice | None, Body()] = None
 ) -> dict[str, Any]:
     body = body or EmailChoice()
-    return _action(users.disable_user(uow, upn=upn, actor=actor, send_email=body.email))
+    return users.disable_user(uow, upn=upn, actor=actor, send_email=body.email).user_dict()
 
 
 @router.post(
@@ -247,7 +238,7 @@ def set_acp(upn: str, body: AcpSet, actor: CurrentActor, uow: Uow) -> dict[str, 
         domain=body.domain,
         send_email=body.email,
     )
-    return _action(result)
+    return result.user_dict()
 
 
 @router.put(
@@ -260,4 +251,4 @@ def set_default_numbers(upn: str, body: DefaultNumbers, actor: CurrentActor, uow
     result = users.set_default_number(
         uow, upn=upn, actor=actor, toll=body.toll, toll_free=body.toll_free, send_email=body.email
     )
-    return _action(result)
+    return result.user_dict()
