@@ -8,7 +8,8 @@
      ├── Conflict (409)           AlreadyExists, ConferenceIdTaken, ConferenceIdQuarantined, ConferenceIdSpaceExhausted
      ├── Invalid (422)            InvalidConferenceId, InvalidPhoneNumber, InvalidSetting, InvalidInput, NotAllowedForProvider
      ├── DatabaseUnavailable (503) the store cannot open or reach its database (raised by the store layer)
-     └── DatabaseBusy (503)        SQLite stayed locked by another writer past the busy timeout
+     ├── DatabaseBusy (503)        SQLite stayed locked by another writer past the busy timeout
+     └── CalendarUnavailable (503) a tenant's CalDAV calendar could not be read or written
 
 A surface maps these to its own language (HTTP status, CLI exit code 1 with one line on stderr);
 anything else that escapes a service is a bug.
@@ -134,6 +135,12 @@ class NotAllowedForProvider(Invalid):
 
 class DatabaseUnavailable(DialconfError):
     """The database cannot be opened or reached: nothing was done, and nothing in the input is wrong."""
+
+    status = 503
+
+
+class CalendarUnavailable(DialconfError):
+    """A tenant's CalDAV calendar could not be read or written; the message names no secret."""
 
     status = 503
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from dialconf.cli.common import JSON, runtime
-from dialconf.cli.framework import App, Argument, Context, Option
+from dialconf.cli.framework import App, Argument, Context, Option, UsageError, prompt
 from dialconf.cli.output import emit_json, show_record, show_table
 from dialconf.services.views import TenantView
 
@@ -37,9 +40,37 @@ def _show(view: TenantView, as_json: bool) -> None:
                 f"{view.dialin_bridge_delay_seconds} s",
             ),
             ("Jitsi MUC domain", view.jitsi_muc_domain or "-"),
+            ("CalDAV calendar", _caldav(view)),
             ("bridges", view.bridges),
         ],
     )
+
+
+def _caldav(view: TenantView) -> str:
+    if not view.caldav_connected:
+        return "not connected"
+    who = f"as {view.caldav_username}" if view.caldav_username else "without sign-in"
+    return f"{view.caldav_url} ({who})"
+
+
+def _caldav_password(from_stdin: bool, file: Path | None) -> str | None:
+    """The password from the first line of stdin or of a file, never from the command line."""
+    if from_stdin and file is not None:
+        raise UsageError("give the CalDAV password with --caldav-password-stdin or --caldav-password-file, not both")
+    if from_stdin:
+        if sys.stdin.isatty():
+            return prompt("CalDAV password", hide_input=True)
+        return sys.stdin.readline().rstrip("\r\n")
+    if file is not None:
+        from dialconf.errors import InvalidInput
+
+        try:
+            with file.open(encoding="utf-8") as handle:
+                return handle.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+            raise InvalidInput(f"cannot read the CalDAV password file {file}: {reason}") from None
+    return None
 
 
 @app.command("create")
@@ -168,11 +199,34 @@ def set_(
         metavar="DOMAIN",
         help="Jitsi Meet MUC domain whose rooms get this tenant's IDs ('' clears it; operator only).",
     ),
+    caldav_url: str | None = Option(
+        None,
+        "--caldav-url",
+        metavar="URL",
+        help="CalDAV calendar whose events a meeting migration also rewrites (http or https; {upn} in the "
+        "path stands for the organizer); '' disconnects it.",
+    ),
+    no_caldav: bool = Option(False, "--no-caldav", help="Disconnect the CalDAV calendar (as --caldav-url '')."),
+    caldav_username: str | None = Option(
+        None, "--caldav-username", metavar="USER", help="User name for the CalDAV server ('' for none)."
+    ),
+    caldav_password_stdin: bool = Option(
+        False, "--caldav-password-stdin", help="Read the CalDAV password from the first line of stdin."
+    ),
+    caldav_password_file: Path | None = Option(
+        None, "--caldav-password-file", metavar="PATH", help="Read the CalDAV password from the first line of PATH."
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Change tenant settings (admin or operator). The ID mode is set with set-id-mode."""
+    """Change tenant settings (admin or operator). The ID mode is set with set-id-mode.
+
+    The CalDAV password is never shown, logged or audited, and is stored sealed with the secret key.
+    """
     from dialconf.services import tenants
 
+    if no_caldav and caldav_url:
+        raise UsageError("--no-caldav and --caldav-url URL contradict each other")
+    password = _caldav_password(caldav_password_stdin, caldav_password_file)
     rt = runtime(ctx)
     view = tenants.update_settings(
         rt.uow(),
@@ -196,6 +250,9 @@ def set_(
             if value is not None
         },
         jitsi_muc_domain=jitsi_muc_domain,
+        caldav_url="" if no_caldav else caldav_url,
+        caldav_username=caldav_username,
+        caldav_password=password,
     )
     _show(view, as_json)
 

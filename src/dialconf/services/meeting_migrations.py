@@ -21,7 +21,7 @@ from sqlalchemy import Select, func, or_, select
 from dialconf.calendars import ics
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import DialconfError, InvalidInput
-from dialconf.services import conference_ids
+from dialconf.services import calendar_migration, conference_ids
 from dialconf.services.bulk import insert_rows
 from dialconf.services.common import audit, get_user, require
 from dialconf.services.meetings import dial_in, send_invitation
@@ -234,11 +234,12 @@ def _fail(uow: UnitOfWork, job_id: int, message: str) -> MigrationView:
 
 
 def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
-    """Bring every upcoming invitation of `user` up to date; returns how many were re-sent."""
+    """Bring every upcoming invitation of `user` up to date; returns how many were re-sent or rewritten.
+
+    The count includes the events rewritten in the tenant's CalDAV calendar, if it has one.
+    """
     now = uow.now()
     upcoming = _upcoming(uow, user)
-    if not upcoming:
-        return 0
     static = None if tenant.conference_id_mode == "dynamic" else conference_ids.live_static_row(uow, user.id)
     updated = 0
     for meeting in upcoming:
@@ -260,7 +261,7 @@ def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
         meeting.updated_at = now
         send_invitation(uow, tenant, user, meeting, method="REQUEST")
         updated += 1
-    return updated
+    return updated + calendar_migration.migrate_calendar(uow, tenant, user)
 
 
 def migration_status(

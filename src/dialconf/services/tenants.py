@@ -13,6 +13,7 @@ from dialconf.domain.pins import validate_pin_length
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.domain.text import clean_name
 from dialconf.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, InvalidSetting
+from dialconf.services import caldav_settings
 from dialconf.services.common import audit, get_tenant, require
 from dialconf.services.views import TenantView
 from dialconf.store.models import AdminAccount, Bridge, Tenant, TenantDomain, User
@@ -39,6 +40,8 @@ SETTINGS = (
     "dialin_bridge_max_failures",
     "dialin_bridge_delay_seconds",
     "jitsi_muc_domain",
+    "caldav_url",
+    "caldav_username",
 )
 # the ranges of the auto attendant's guessing limits (docs/dialin-security.md)
 DIALIN_LIMITS: dict[str, tuple[int, int, str]] = {
@@ -129,6 +132,9 @@ def tenant_view(uow: UnitOfWork, tenant: Tenant) -> TenantView:
         dialin_bridge_max_failures=tenant.dialin_bridge_max_failures,
         dialin_bridge_delay_seconds=tenant.dialin_bridge_delay_seconds,
         jitsi_muc_domain=tenant.jitsi_muc_domain,
+        caldav_url=tenant.caldav_url,
+        caldav_username=tenant.caldav_username,
+        caldav_connected=tenant.caldav_url is not None,
         bridges=list(bridges),
     )
 
@@ -316,10 +322,14 @@ def update_settings(
     id_quarantine_days: int | None = None,
     dialin_limits: dict[str, int] | None = None,
     jitsi_muc_domain: str | None = None,
+    caldav_url: str | None = None,
+    caldav_username: str | None = None,
+    caldav_password: str | None = None,
 ) -> TenantView:
     """Change tenant settings; the conference ID mode is not among them (see `set_id_mode`).
 
     `dialin_limits` takes any of DIALIN_LIMITS; `jitsi_muc_domain` ("" clears it) is the operator's.
+    `caldav_url` ("" disconnects), `caldav_username` and `caldav_password`: see caldav_settings.apply.
     """
     limits = _valid_dialin_limits(dialin_limits or {})
     muc_domain = _valid_muc_domain(jitsi_muc_domain)
@@ -358,6 +368,10 @@ def update_settings(
             if holder is not None and holder != tenant.id:
                 raise Conflict(f"Jitsi MUC domain '{muc_domain}' cannot be given to tenant '{name}': it is taken")
         before = _settings_of(tenant)
+        had_password = tenant.caldav_password is not None
+        password_changed = caldav_settings.apply(
+            uow, tenant, url=caldav_url, username=caldav_username, password=caldav_password
+        )
         if jitsi_muc_domain is not None:
             tenant.jitsi_muc_domain = muc_domain or None
         for limit, number in limits.items():
@@ -374,17 +388,13 @@ def update_settings(
             if value is not None:
                 setattr(tenant, key, value)
         after = _settings_of(tenant)
-        if after != before:
+        if after != before or password_changed:
             changed = [k for k in after if after[k] != before[k]]
-            audit(
-                uow,
-                actor,
-                "tenant.settings",
-                name,
-                tenant_id=tenant.id,
-                before={k: before[k] for k in changed},
-                after={k: after[k] for k in changed},
-            )
+            before, after = {k: before[k] for k in changed}, {k: after[k] for k in changed}
+            if password_changed:  # that it changed, never what it is
+                before["caldav_password"] = "***" if had_password else None
+                after["caldav_password"] = "***" if tenant.caldav_password is not None else None
+            audit(uow, actor, "tenant.settings", name, tenant_id=tenant.id, before=before, after=after)
         view = tenant_view(uow, tenant)
         uow.commit()
         return view

@@ -63,6 +63,10 @@ class TenantView(View):
     dialin_bridge_max_failures: int = 100
     dialin_bridge_delay_seconds: int = 5
     jitsi_muc_domain: str | None = None
+    # the CalDAV calendar a migration also rewrites; its password is never part of a view
+    caldav_url: str | None = None
+    caldav_username: str | None = None
+    caldav_connected: bool = False
     bridges: list[str] = field(default_factory=list)
 
 

@@ -78,6 +78,11 @@ class Tenant(Base):
     jitsi_muc_domain: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
     # days after a meeting's last occurrence ends before its own (dynamic) ID is released
     meeting_id_grace_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # the CalDAV calendar a migration also rewrites (docs/meetings.md): its URL ("{upn}" stands for the
+    # organizer), the Basic user name, and the password sealed with the secret key (domain/sealed.py)
+    caldav_url: Mapped[str | None] = mapped_column(String(2000))
+    caldav_username: Mapped[str | None] = mapped_column(String(255))
+    caldav_password: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

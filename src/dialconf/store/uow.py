@@ -1,4 +1,4 @@
-"""The unit of work: one database transaction per use case, plus the clock and randomness it uses."""
+"""The unit of work: one database transaction per use case, plus the clock, randomness and CalDAV it uses."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from random import Random
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from dialconf.calendars.caldav import Connector
 
 Clock = Callable[[], datetime]
 # execution option of a connection whose transaction only reads (see store.db)
@@ -37,12 +41,15 @@ class UnitOfWork:
         clock: Clock = utcnow,
         rng: Random | None = None,
         public_url: str = "http://localhost:8080",
+        caldav: Connector | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._pin_key = pin_key
         self.clock = clock
         self.rng: Random = rng if rng is not None else secrets.SystemRandom()
         self.public_url = public_url
+        # builds the client of a tenant's CalDAV calendar; None: the real one (calendars.caldav.connect)
+        self.caldav = caldav
         self._depth = 0
         self._read_only_next = False
 

@@ -37,6 +37,9 @@ class TenantOut(BaseModel):
     dialin_bridge_max_failures: int
     dialin_bridge_delay_seconds: int
     jitsi_muc_domain: str | None
+    caldav_url: str | None = None
+    caldav_username: str | None = None
+    caldav_connected: bool = False
     bridges: list[str]
 
 
