@@ -80,7 +80,7 @@ def _target(uow: UnitOfWork, tenant: Tenant, user: User) -> Target:
         facts = event_text.event_facts(text)
         if facts is None or not facts.organizers & addresses:
             return None
-        return meetings[facts.uid] if facts.uid in meetings else fallback
+        return meetings.get(facts.uid, fallback)  # a cancelled meeting maps to None: left alone
 
     return block_for
 
