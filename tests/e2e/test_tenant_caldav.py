@@ -1,0 +1,127 @@
+"""`dialconf tenant set --caldav-*`: the calendar is connected and disconnected; its password is never shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from dialconf.store.db import make_engine
+from dialconf.store.models import AuditEvent, Tenant
+from tests.e2e.conftest import HELPDESK, World
+
+SECRET = "Calendar-Secret-4711"
+URL = "https://calendar.contoso.com/{upn}/calendar/"
+
+
+def _connect(world: World, *extra: str) -> dict:
+    return world.cli.ok(  # type: ignore[no-any-return]
+        "tenant", "set", "contoso", "--caldav-url", URL, "--caldav-username", "dialconf",
+        "--caldav-password-stdin", *extra, stdin=SECRET + "\n",
+    )  # fmt: skip
+
+
+def _stored(world: World) -> tuple[str | None, list[str]]:
+    """The stored password column of contoso, and every audit row as text."""
+    engine = make_engine(world.url)
+    try:
+        with engine.connect() as conn:
+            sealed = conn.scalar(select(Tenant.caldav_password).where(Tenant.name == "contoso"))
+            audit = [str(tuple(row)) for row in conn.execute(select(AuditEvent))]
+    finally:
+        engine.dispose()
+    return sealed, audit
+
+
+def test_connecting_a_calendar_shows_its_url_and_user_but_never_the_password(world: World) -> None:
+    shown = _connect(world)
+    assert (shown["caldav_url"], shown["caldav_username"], shown["caldav_connected"]) == (URL, "dialconf", True)
+    assert "password" not in " ".join(shown)
+    for args in (("tenant", "show", "contoso"), ("tenant", "show", "contoso", "--json"), ("tenant", "list", "--json")):
+        result = world.cli(*args)
+        assert result.code == 0 and SECRET not in result.out + result.err
+    assert "calendar.contoso.com" in world.cli("tenant", "show", "contoso").out
+    sealed, audit = _stored(world)
+    assert sealed is not None and SECRET not in sealed
+    assert not any(SECRET in row for row in audit)
+    assert any("caldav_password" in row and "***" in row for row in audit)
+
+
+def test_the_password_can_come_from_a_file(world: World, tmp_path: Path) -> None:
+    secret_file = tmp_path / "caldav.pw"
+    secret_file.write_text(SECRET + "\n")
+    shown = world.cli.ok(
+        "tenant", "set", "contoso", "--caldav-url", URL, "--caldav-username", "dialconf",
+        "--caldav-password-file", str(secret_file),
+    )  # fmt: skip
+    assert shown["caldav_connected"] is True
+    assert _stored(world)[0] is not None
+
+
+@pytest.mark.parametrize("disconnect", [("--caldav-url", ""), ("--no-caldav",)])
+def test_an_empty_url_or_no_caldav_disconnects_and_forgets_the_password(world: World, disconnect: tuple[str, ...]) -> None:
+    _connect(world)
+    shown = world.cli.ok("tenant", "set", "contoso", *disconnect)
+    assert (shown["caldav_url"], shown["caldav_username"], shown["caldav_connected"]) == (None, None, False)
+    assert _stored(world)[0] is None
+    assert "not connected" in world.cli("tenant", "show", "contoso").out
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "words"),
+    [
+        (("--caldav-url", "ftp://calendar.contoso.com/x/"), None, "http:// or https://"),
+        (("--caldav-url", "calendar.contoso.com"), None, "http:// or https://"),
+        (("--caldav-url", f"https://dialconf:{SECRET}@calendar.contoso.com/"), None, "must not hold a user name"),
+        (("--caldav-url", "https://calendar.contoso.com/{user}/"), None, "placeholder"),
+        (("--caldav-username", "dialconf"), None, "no CalDAV calendar yet"),
+        (("--caldav-url", URL, "--caldav-password-stdin"), SECRET + "\n", "needs a user name"),
+        (("--caldav-url", URL, "--caldav-username", "x", "--caldav-password-stdin"), "\n", "password is empty"),
+        (("--caldav-url", URL, "--caldav-password-file", "/nonexistent/pw"), None, "cannot read"),
+    ],
+)
+def test_bad_caldav_settings_are_refused_with_one_line_and_change_nothing(
+    world: World, args: tuple[str, ...], stdin: str | None, words: str
+) -> None:
+    before = world.state()
+    result = world.cli("tenant", "set", "contoso", *args, stdin=stdin)
+    assert result.code == 1, result.err
+    (line,) = result.err.strip().splitlines()
+    assert line.startswith("dialconf: ") and words in line
+    assert SECRET not in line
+    assert world.state() == before
+
+
+def test_moving_the_url_to_another_server_needs_the_password_again(world: World) -> None:
+    _connect(world)
+    moved = world.cli("tenant", "set", "contoso", "--caldav-url", "https://elsewhere.example.net/cal/")
+    assert moved.code == 1 and "another server" in moved.err
+    same_server = world.cli.ok("tenant", "set", "contoso", "--caldav-url", "https://calendar.contoso.com/team/")
+    assert same_server["caldav_url"] == "https://calendar.contoso.com/team/"
+    assert _stored(world)[0] is not None
+
+
+def test_password_from_both_stdin_and_a_file_is_a_usage_error(world: World) -> None:
+    result = world.cli(
+        "tenant", "set", "contoso", "--caldav-url", URL, "--caldav-password-stdin",
+        "--caldav-password-file", "/tmp/pw", stdin="x\n",
+    )  # fmt: skip
+    assert result.code == 2
+
+
+def test_a_helpdesk_account_may_not_connect_a_calendar(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIALCONF_ACTOR", HELPDESK)
+    before = world.state()
+    result = world.cli(
+        "tenant", "set", "contoso", "--caldav-url", URL, "--caldav-username", "u", "--caldav-password-stdin",
+        stdin=SECRET + "\n",
+    )  # fmt: skip
+    assert result.code == 1 and SECRET not in result.err
+    assert world.state() == before
+
+
+def test_tenant_set_help_names_the_caldav_options(world: World) -> None:
+    result = world.cli("tenant", "set", "--help")
+    for option in ("--caldav-url", "--no-caldav", "--caldav-username", "--caldav-password-stdin", "--caldav-password-file"):
+        assert option in result.out
