@@ -119,3 +119,22 @@ def test_only_a_failed_mail_can_be_retried(client: TestClient, world: ApiWorld) 
     retried = client.post(f"/api/v1/mail/{mail_id}/retry", headers=world.bearer(HELPDESK))
     assert retried.status_code == 200, retried.text
     assert retried.json()["status"] == "queued" and retried.json()["attempts"] == 0
+
+
+def test_an_admin_connects_a_caldav_calendar_whose_password_no_answer_shows(client: TestClient, world: ApiWorld) -> None:
+    h = world.bearer(ADMIN)
+    secret = "Calendar-Secret-4711"
+    body = {
+        "caldav_url": "https://calendar.contoso.com/{upn}/calendar/",
+        "caldav_username": "dialconf",
+        "caldav_password": secret,
+    }
+    patched = client.patch("/api/v1/tenants/contoso/settings", json=body, headers=h)
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["caldav_connected"], patched.json()["caldav_username"]) == (True, "dialconf")
+    for answer in (patched, client.get("/api/v1/tenants/contoso", headers=h), client.get("/api/v1/tenants", headers=h)):
+        assert secret not in answer.text and "caldav_password" not in answer.text
+    bad = client.patch("/api/v1/tenants/contoso/settings", json={**body, "caldav_url": "ftp://x.example/"}, headers=h)
+    assert bad.status_code == 422 and secret not in bad.text
+    gone = client.patch("/api/v1/tenants/contoso/settings", json={"caldav_url": ""}, headers=h)
+    assert gone.json()["caldav_connected"] is False and gone.json()["caldav_url"] is None

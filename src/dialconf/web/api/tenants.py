@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from dialconf.domain.ids import DEFAULT_BRIDGE_ID_LENGTH
 from dialconf.services import bridges, tenants
@@ -42,6 +42,13 @@ class SettingsPatch(Request):
     dialin_bridge_max_failures: int | None = None
     dialin_bridge_delay_seconds: int | None = None
     jitsi_muc_domain: str | None = Field(None, description='the operator\'s; "" clears it')
+    caldav_url: str | None = Field(
+        None, description='CalDAV calendar a migration also rewrites ({upn} stands for the organizer); "" disconnects'
+    )
+    caldav_username: str | None = Field(None, description='user name for the CalDAV server ("" for none)')
+    caldav_password: SecretStr | None = Field(
+        None, description="the CalDAV password; write-only, never part of an answer", json_schema_extra={"writeOnly": True}
+    )
 
 
 class IdMode(Request):
@@ -113,6 +120,9 @@ def patch_settings(tenant: str, body: SettingsPatch, actor: CurrentActor, uow: U
             if value is not None
         },
         jitsi_muc_domain=body.jitsi_muc_domain,
+        caldav_url=body.caldav_url,
+        caldav_username=body.caldav_username,
+        caldav_password=body.caldav_password.get_secret_value() if body.caldav_password is not None else None,
     ).to_dict()
 
 
