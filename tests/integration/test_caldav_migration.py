@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from dialconf.calendars.caldav import CalDavClient, EventChanged
 from dialconf.services import meeting_migrations, meetings, resets, tenants
+from dialconf.store.db import make_engine, make_session_factory
 from dialconf.store.models import AuditEvent, Meeting, OutboxMail, Tenant
 from dialconf.store.uow import UnitOfWork
 from tests.conftest import make_uow
@@ -113,11 +114,12 @@ class Setup:
     old_description: str
 
 
-def _setup(url: str, radicale: RadicaleServer, clock: FakeClock | None = None, **uow_options: Any) -> Setup:
+def _setup(
+    url: str, radicale: RadicaleServer, clock: FakeClock | None = None, *, mode: str = "static", **uow_options: Any
+) -> Setup:
     uow = make_uow(url, clock=clock, **uow_options) if clock else make_uow(url, **uow_options)
-    make_tenant(uow)  # static IDs
-    old_id = make_user(uow, ADA).conference_id
-    assert old_id is not None
+    make_tenant(uow, mode=mode)
+    make_user(uow, ADA)
     tenants.update_settings(
         uow,
         name="contoso",
@@ -153,7 +155,7 @@ def _setup(url: str, radicale: RadicaleServer, clock: FakeClock | None = None, *
         _event("bob-1@example.com", organizer="bob@example.com", start=START, description=pasted),
     )
     calendar.put("past", _event("past-1@example.com", organizer=ADA, start="20200302T090000Z", description=pasted))
-    return Setup(uow, calendar, old_id, meeting.id, old_description)
+    return Setup(uow, calendar, meeting.conference_id, meeting.id, old_description)
 
 
 def _reset(setup: Setup) -> str:
@@ -350,3 +352,33 @@ def test_a_calendar_per_user_that_does_not_exist_is_nothing_to_migrate(
     assert (job.state, job.meetings_updated) == ("succeeded", 0), job.last_message
     clock.advance(days=1)
     assert meeting_migrations.run_due_jobs(uow, actor=OPERATOR) == []
+
+
+def test_in_dynamic_mode_an_invitation_gets_its_meetings_new_id_and_other_blocks_are_left_alone(
+    sqlite_url: str, radicale: RadicaleServer
+) -> None:
+    setup = _setup(sqlite_url, radicale, mode="dynamic")
+    before = setup.calendar.snapshot()
+    renewed = resets.reset_conference_id(setup.uow, upn=ADA, actor=OPERATOR, send_email=False)
+    assert renewed.meetings_renewed == 1
+    new_id = meetings.show_meeting(setup.uow, meeting_id=setup.meeting_id, actor=OPERATOR).conference_id
+    assert new_id != setup.old_id
+
+    (job,) = meeting_migrations.run_due_jobs(setup.uow, actor=OPERATOR)
+    assert (job.state, job.meetings_updated) == ("succeeded", 2), job.last_message  # re-sent + its event
+    assert f"Conference ID: {_spoken(new_id)}" in str(setup.calendar.vevent("invitation")["DESCRIPTION"])
+    # a block pasted into an event that is no dialconf meeting: its ID belonged to no meeting dialconf knows
+    after = setup.calendar.snapshot()
+    assert {n: after[n] for n in after if n != "invitation"} == {n: before[n] for n in before if n != "invitation"}
+
+
+def test_a_password_sealed_under_another_secret_key_fails_the_job_and_says_to_set_it_again(
+    sqlite_url: str, radicale: RadicaleServer
+) -> None:
+    setup = _setup(sqlite_url, radicale)
+    _reset(setup)
+    other_key = UnitOfWork(make_session_factory(make_engine(sqlite_url)), pin_key=lambda: b"another-key-" * 4)
+    (failed,) = meeting_migrations.run_due_jobs(other_key, actor=OPERATOR)
+    assert failed.state == "failed"
+    assert "cannot be read with this installation's secret key" in (failed.last_message or "")
+    assert "--caldav-password-stdin" in (failed.last_message or "")
