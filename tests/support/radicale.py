@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -34,6 +35,7 @@ class RadicaleServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
         (folder / "users").write_text("".join(f"{name}:{password}\n" for name, password in users.items()))
         (folder / "config").write_text(
             "[server]\n"
@@ -54,21 +56,23 @@ class RadicaleServer:
         )
 
     def start(self) -> None:
-        log = (self.folder / "log").open("ab")
+        self._log = (self.folder / "log").open("ab")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "radicale", "--config", str(self.folder / "config")],
-            stdout=log,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"radicale exited: {(self.folder / 'log').read_text()[-2000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return
             except OSError:
                 time.sleep(0.05)
+        self.stop()
         raise RuntimeError(f"radicale did not listen on port {self.port} within {START_SECONDS} s")
 
     def stop(self) -> None:
@@ -80,6 +84,9 @@ class RadicaleServer:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def client(self, user: str) -> httpx.Client:
         """A plain HTTP client signed in as `user`, for the test's own reads and writes."""
