@@ -382,3 +382,23 @@ def test_a_password_sealed_under_another_secret_key_fails_the_job_and_says_to_se
     assert failed.state == "failed"
     assert "cannot be read with this installation's secret key" in (failed.last_message or "")
     assert "--caldav-password-stdin" in (failed.last_message or "")
+
+
+def test_a_recurring_event_that_began_in_the_past_but_goes_on_is_upcoming_and_rewritten(
+    sqlite_url: str, radicale: RadicaleServer
+) -> None:
+    setup = _setup(sqlite_url, radicale)
+    weekly = _event(
+        "weekly-1@example.com",
+        organizer=ADA,
+        start="20200302T090000Z",
+        description="Standing call\n\n" + setup.old_description,
+        extra="RRULE:FREQ=WEEKLY;BYDAY=MO\r\n",
+    )
+    setup.calendar.put("weekly", weekly)
+    new_id = _reset(setup)
+    (job,) = meeting_migrations.run_due_jobs(setup.uow, actor=OPERATOR)
+    assert (job.state, job.meetings_updated) == ("succeeded", 4), job.last_message
+    event = setup.calendar.vevent("weekly")
+    assert f"Conference ID: {_spoken(new_id)}" in str(event["DESCRIPTION"])
+    assert event["RRULE"].to_ical() == b"FREQ=WEEKLY;BYDAY=MO"
