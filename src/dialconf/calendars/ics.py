@@ -83,7 +83,12 @@ def parse_recurrence(text: str, start: datetime) -> Recurrence:
 
 @dataclass(frozen=True)
 class DialIn:
-    """What callers need to join: numbers formatted for reading, the ID in its spoken form ('123 456 7#')."""
+    """What callers need to join: numbers formatted for reading, the ID in its spoken form ('123 456 7#').
+
+    A third-party organizer's block names the `provider` and its participant `passcode`; a `notice`
+    (the organizer can no longer host dial-in) replaces the numbers altogether. An empty
+    `conference_id` or `local_numbers_url` leaves its line out.
+    """
 
     conference_id: str
     toll: str | None
@@ -91,17 +96,28 @@ class DialIn:
     toll_free: str | None
     toll_free_label: str
     local_numbers_url: str
+    provider: str = ""
+    passcode: str = ""
+    notice: str = ""
 
 
 def dialin_block(dial: DialIn) -> str:
     """The dial-in block of DESIGN §4, between two rules: numbers, the local-numbers link, the conference ID."""
-    lines = [BLOCK_RULE, BLOCK_TITLE, ""]
+    lines = [BLOCK_RULE, f"{BLOCK_TITLE} ({dial.provider})" if dial.provider else BLOCK_TITLE, ""]
+    if dial.notice:
+        return "\n".join([*lines, dial.notice, BLOCK_RULE])
     if dial.toll:
         lines.append(f"{dial.toll}{f'  ({dial.toll_label})' if dial.toll_label else ''}  (toll)")
     if dial.toll_free:
         lines.append(f"{dial.toll_free}{f'  ({dial.toll_free_label})' if dial.toll_free_label else ''}  (toll-free)")
-    lines.append(f"Find a local number: {dial.local_numbers_url}")
-    lines += ["", f"Conference ID: {dial.conference_id}", BLOCK_RULE]
+    if dial.local_numbers_url:
+        lines.append(f"Find a local number: {dial.local_numbers_url}")
+    lines.append("")
+    if dial.conference_id:
+        lines.append(f"Conference ID: {dial.conference_id}")
+    if dial.passcode:
+        lines.append(f"Participant passcode: {dial.passcode}")
+    lines.append(BLOCK_RULE)
     return "\n".join(lines)
 
 
