@@ -212,10 +212,10 @@ def test_back_from_a_third_party_provider_the_invitations_carry_dialconfs_id_aga
         pytest.param(("number", "set-default", "contoso", REDMOND), id="bridge-default"),
         pytest.param(("user", "disable", ADA, "--no-email"), id="disable"),
         pytest.param(
-            ("user", "set-acp", ADA, "--provider-name", "Acme", "--toll-number", "+12125550187",
-             "--participant-passcode", "246810", "--no-email"),
+            ("user", "set-acp", ADA, "--provider-name", "Acme", "--toll-number", "+12125550187")
+            + ("--participant-passcode", "246810", "--no-email"),
             id="provider",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_no_job_is_queued_when_the_tenant_turned_meeting_migration_off(world: World, change: tuple[str, ...]) -> None:
