@@ -22,6 +22,7 @@ PAST = ("--start", "2020-03-02T09:00", "--end", "2020-03-02T10:00")
 NINA = "nina@contoso.com"  # on bridge 'third', which has no number yet: she has no toll number of her own
 REDMOND, BELLEVUE, KIRKLAND = "+14255550111", "+14255550122", "+14255550133"
 LOOKUP = ("dialin", "lookup", "--number")
+ACP = ("--provider-name", "Acme Audio", "--toll-number", "+12125550187", "--participant-passcode", "246810")
 
 
 def _invitations(world: World, to: str) -> list[icalendar.Event]:
@@ -171,8 +172,7 @@ def test_disabling_a_dynamic_organizer_refuses_her_meeting_ids_at_once(world: Wo
 
 def test_a_move_to_a_third_party_provider_writes_its_details_into_the_invitations(world: World) -> None:
     meeting = _schedule(world, ADA, "bob@example.com")
-    acp = ("--provider-name", "Acme Audio", "--toll-number", "+12125550187", "--participant-passcode", "246810")
-    world.cli.ok("user", "set-acp", ADA, *acp, "--url", "https://acme.example/join", "--no-email")
+    world.cli.ok("user", "set-acp", ADA, *ACP, "--url", "https://acme.example/join", "--no-email")
     (job,) = _pending(world, ADA)
     assert job["reason"] == "provider changed"
     assert world.cli.ok(*LOOKUP, MAIN_TOLL, "--digits", meeting["conference_id"])["result"] == "reject"
@@ -190,8 +190,7 @@ def test_a_move_to_a_third_party_provider_writes_its_details_into_the_invitation
 
 def test_back_from_a_third_party_provider_the_invitations_carry_dialconfs_id_again(world: World) -> None:
     _schedule(world, ADA, "bob@example.com")
-    acp = ("--provider-name", "Acme Audio", "--toll-number", "+12125550187", "--participant-passcode", "246810")
-    world.cli.ok("user", "set-acp", ADA, *acp, "--no-email")
+    world.cli.ok("user", "set-acp", ADA, *ACP, "--no-email")
     world.cli.ok("meeting", "run-migrations")
     world.cli.ok("user", "disable", ADA, "--no-email")
     enabled = world.cli.ok(
@@ -212,8 +211,7 @@ def test_back_from_a_third_party_provider_the_invitations_carry_dialconfs_id_aga
         pytest.param(("number", "set-default", "contoso", REDMOND), id="bridge-default"),
         pytest.param(("user", "disable", ADA, "--no-email"), id="disable"),
         pytest.param(
-            ("user", "set-acp", ADA, "--provider-name", "Acme", "--toll-number", "+12125550187")
-            + ("--participant-passcode", "246810", "--no-email"),
+            ("user", "set-acp", ADA, *ACP, "--no-email"),
             id="provider",
         ),
     ],
