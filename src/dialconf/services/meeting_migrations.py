@@ -241,6 +241,7 @@ def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
         return 0
     static = None if tenant.conference_id_mode == "dynamic" else conference_ids.live_static_row(uow, user.id)
     updated = 0
+    dials: dict[str, ics.DialIn] = {}  # the same numbers for every meeting: looked up once per ID
     for meeting in upcoming:
         if meeting.conference_id_row_id is not None:
             digits = meeting.conference_id  # the meeting's own ID: a dynamic reset renews it, not this job
@@ -251,14 +252,17 @@ def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
                 f"user '{user.upn}' has no conference ID for meeting {meeting.id}; "
                 "its invitation cannot be rewritten yet"
             )
-        block = ics.dialin_block(dial_in(uow, tenant, user, digits))
+        dial = dials.get(digits)
+        if dial is None:
+            dial = dials[digits] = dial_in(uow, tenant, user, digits)
+        block = ics.dialin_block(dial)
         if block == meeting.dialin_block and digits == meeting.conference_id:
             continue
         meeting.conference_id = digits
         meeting.dialin_block = block
         meeting.sequence += 1
         meeting.updated_at = now
-        send_invitation(uow, tenant, user, meeting, method="REQUEST")
+        send_invitation(uow, tenant, user, meeting, method="REQUEST", dial=dial)
         updated += 1
     return updated
 
