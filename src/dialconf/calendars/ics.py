@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event, vCalAddress, vRecur, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vRecur, vText
 
 PRODID = "-//dialconf//dialconf meetings//EN"
 # the dial-in block sits between two of these rules, so that a migration can find and rewrite it
@@ -178,12 +179,26 @@ def render(invitation: Invitation) -> str:
     if invitation.rrule:
         event.add("rrule", vRecur.from_ical(invitation.rrule))
     cal.add_component(event)
-    if invitation.start.tzinfo is not UTC:
-        # the zone's transitions around the meeting only: a VTIMEZONE from 1970 would be most of the file
+    tzid = getattr(invitation.start.tzinfo, "key", None)
+    if invitation.start.tzinfo is not UTC and tzid:
+        cal.subcomponents.insert(0, _vtimezone(tzid, invitation.start.year))
+    elif invitation.start.tzinfo is not UTC:
         first = invitation.start.date() - timedelta(days=366)
         cal.add_missing_timezones(first_date=first, last_date=first + timedelta(days=TIMEZONE_YEARS * 366))
     data: bytes = cal.to_ical()
     return data.decode("utf-8")
+
+
+@lru_cache(maxsize=256)
+def _vtimezone(tzid: str, year: int) -> Timezone:
+    """The VTIMEZONE of `tzid` from the year before `year` on, for TIMEZONE_YEARS years.
+
+    Only the zone's transitions around the meeting: a VTIMEZONE from 1970 would be most of the file.
+    Built once per zone and year (a migration renders thousands of invitations in a few zones);
+    `render` only reads it.
+    """
+    first = date(year - 1, 1, 1)
+    return Timezone.from_tzid(tzid, first_date=first, last_date=first + timedelta(days=TIMEZONE_YEARS * 366))
 
 
 def _address(person: Person) -> vCalAddress:

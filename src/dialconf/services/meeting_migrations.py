@@ -311,6 +311,7 @@ def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
         else None
     )
     updated = 0
+    dials: dict[str, ics.DialIn] = {}  # the same numbers for every meeting: looked up once per ID
     for meeting in upcoming:
         if not builtin:
             # disabled (no dial-in any more) or third-party (the provider's ID): the block says so, and
@@ -325,14 +326,17 @@ def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
                 f"user '{user.upn}' has no conference ID for meeting {meeting.id}; "
                 "its invitation cannot be rewritten yet"
             )
-        block = ics.dialin_block(dial_in(uow, tenant, user, digits))
+        dial = dials.get(digits)
+        if dial is None:
+            dial = dials[digits] = dial_in(uow, tenant, user, digits)
+        block = ics.dialin_block(dial)
         if block == meeting.dialin_block and digits == meeting.conference_id:
             continue
         meeting.conference_id = digits
         meeting.dialin_block = block
         meeting.sequence += 1
         meeting.updated_at = now
-        send_invitation(uow, tenant, user, meeting, method="REQUEST")
+        send_invitation(uow, tenant, user, meeting, method="REQUEST", dial=dial)
         updated += 1
     return updated
 

@@ -416,9 +416,19 @@ def dial_in(uow: UnitOfWork, tenant: Tenant, user: User, digits: str) -> ics.Dia
 
 
 def invitation(
-    uow: UnitOfWork, tenant: Tenant, user: User, meeting: Meeting, *, method: str, body: str = ""
+    uow: UnitOfWork,
+    tenant: Tenant,
+    user: User,
+    meeting: Meeting,
+    *,
+    method: str,
+    body: str = "",
+    dial: ics.DialIn | None = None,
 ) -> ics.Invitation:
-    """The iCalendar invitation of `meeting` as it stands (its SEQUENCE, its conference ID)."""
+    """The iCalendar invitation of `meeting` as it stands (its SEQUENCE, its conference ID).
+
+    `dial` is the meeting's dial-in (`dial_in`), when the caller already has it.
+    """
     zone = _zone_of(meeting)
     return ics.Invitation(
         method=method,
@@ -428,18 +438,27 @@ def invitation(
         start=meeting.starts_at.astimezone(zone),
         end=meeting.ends_at.astimezone(zone),
         subject=meeting.subject,
-        description=ics.description(body, dial_in(uow, tenant, user, meeting.conference_id)),
+        description=ics.description(body, dial or dial_in(uow, tenant, user, meeting.conference_id)),
         organizer=ics.Person(user.email, user.display_name),
         attendees=[ics.Person(a) for a in meeting.attendees],
         rrule=meeting.rrule,
     )
 
 
-def send_invitation(uow: UnitOfWork, tenant: Tenant, user: User, meeting: Meeting, *, method: str, body: str = "") -> int:
+def send_invitation(
+    uow: UnitOfWork,
+    tenant: Tenant,
+    user: User,
+    meeting: Meeting,
+    *,
+    method: str,
+    body: str = "",
+    dial: ics.DialIn | None = None,
+) -> int:
     """Queue the invitation (or cancellation) to every attendee; returns how many were queued."""
     if not meeting.attendees:
         return 0
-    invite = invitation(uow, tenant, user, meeting, method=method, body=body)
+    invite = invitation(uow, tenant, user, meeting, method=method, body=body, dial=dial)
     calendar = ics.render(invite)
     zone = _zone_of(meeting)
     when = _describe_when(meeting, zone)
