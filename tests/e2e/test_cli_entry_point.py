@@ -51,3 +51,34 @@ def test_installed_script_creates_the_embedded_database_and_exits_0_1_or_2(tmp_p
     usage = dialconf("user", "show")
     assert usage.returncode == 2
     assert "Usage" in usage.stderr and "Traceback" not in usage.stderr
+
+
+@pytest.mark.parametrize("output", [[], ["--json"]], ids=["table", "json"])
+def test_a_reader_that_stops_reading_early_is_not_a_failure(tmp_path: Path, output: list[str]) -> None:
+    # `dialconf tenant list | head -1`: the pipe is closed before dialconf writes; exit 0, no message
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALCONF_")}
+    env["DIALCONF_DATABASE_URL"] = f"sqlite:///{tmp_path / 'dialconf.db'}"
+    script = str(installed_script())
+    for name in ("contoso", "fabrikam"):
+        subprocess.run(
+            [script, "tenant", "create", name, "--domain", f"{name}.com"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        listed = subprocess.run(
+            [script, "tenant", "list", *output],
+            env=env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (listed.returncode, listed.stderr) == (0, "")

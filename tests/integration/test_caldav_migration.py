@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dialconf.calendars.caldav import CalDavClient, EventChanged
-from dialconf.services import meeting_migrations, meetings, resets, tenants
+from dialconf.services import meeting_migrations, meetings, resets, tenants, users
 from dialconf.store.db import make_engine, make_session_factory
 from dialconf.store.models import AuditEvent, Meeting, OutboxMail, Tenant
 from dialconf.store.uow import UnitOfWork
@@ -402,3 +402,21 @@ def test_a_recurring_event_that_began_in_the_past_but_goes_on_is_upcoming_and_re
     event = setup.calendar.vevent("weekly")
     assert f"Conference ID: {_spoken(new_id)}" in str(event["DESCRIPTION"])
     assert event["RRULE"].to_ical() == b"FREQ=WEEKLY;BYDAY=MO"
+
+
+def test_disabling_the_organizer_writes_the_no_dial_in_block_into_her_events(
+    sqlite_url: str, radicale: RadicaleServer
+) -> None:
+    setup = _setup(sqlite_url, radicale)
+    before = setup.calendar.snapshot()
+    users.disable_user(setup.uow, upn=ADA, actor=OPERATOR, send_email=False)
+    (job,) = meeting_migrations.run_due_jobs(setup.uow, actor=OPERATOR)
+    assert (job.reason, job.state, job.meetings_updated) == ("user disabled", "succeeded", 3), job.last_message
+    for name in ("invitation", "pasted"):
+        description = str(setup.calendar.vevent(name)["DESCRIPTION"])
+        assert "no longer has dial-in by phone" in description and _spoken(setup.old_id) not in description
+    after = setup.calendar.snapshot()
+    assert {n: after[n] for n in ("no-block", "someone-else", "past")} == {
+        n: before[n] for n in ("no-block", "someone-else", "past")
+    }
+    assert meeting_migrations.migrate_organizer(setup.uow, upn=ADA, actor=OPERATOR).meetings_updated == 0

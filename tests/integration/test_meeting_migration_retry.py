@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dialconf.services import meeting_migrations, meetings, users
+from dialconf.services import meeting_migrations, meetings, tenants, users
 from tests.conftest import make_uow
 from tests.integration.builders import OPERATOR, FakeClock, make_tenant, make_user
 
@@ -26,7 +26,8 @@ def test_a_failed_job_is_retried_after_its_backoff_and_then_succeeds(database_ur
         attendees=["bob@example.com"],
         actor=OPERATOR,
     )
-    users.disable_user(uow, upn=ADA, actor=OPERATOR)  # her static ID is released: nothing to write in
+    # dynamic IDs now: her static ID is released and the meeting has none of its own: nothing to write in
+    tenants.set_id_mode(uow, name="contoso", mode="dynamic", actor=OPERATOR)
 
     failed = meeting_migrations.migrate_organizer(uow, upn=ADA, actor=OPERATOR)
     assert (failed.state, failed.attempts) == ("failed", 1)
@@ -35,7 +36,8 @@ def test_a_failed_job_is_retried_after_its_backoff_and_then_succeeds(database_ur
     clock.advance(seconds=59)  # the first retry waits a minute
     assert meeting_migrations.run_due_jobs(uow, actor=OPERATOR) == []
 
-    new_id = make_user(uow, ADA).conference_id  # enabled again, with a new ID
+    tenants.set_id_mode(uow, name="contoso", mode="static", actor=OPERATOR)  # a new static ID for her
+    new_id = users.show_user(uow, upn=ADA, actor=OPERATOR).conference_id
     assert new_id is not None and new_id != meeting.conference_id
     clock.advance(seconds=1)
     (retried,) = meeting_migrations.run_due_jobs(uow, actor=OPERATOR)

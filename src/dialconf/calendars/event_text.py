@@ -13,9 +13,14 @@ from dataclasses import dataclass
 
 from dialconf.calendars.ics import BLOCK_RULE, BLOCK_TITLE
 
-# the block as dialin_block writes it (a calendar may have turned its line ends into CRLF)
+# the block as dialin_block writes it, its title maybe naming a provider ("Join by phone (Acme)");
+# a calendar may have turned its line ends into CRLF
 BLOCK = re.compile(
-    re.escape(BLOCK_RULE) + r"\r?\n" + re.escape(BLOCK_TITLE) + r"\r?\n.*?\r?\n" + re.escape(BLOCK_RULE),
+    re.escape(BLOCK_RULE)
+    + r"\r?\n"
+    + re.escape(BLOCK_TITLE)
+    + r"(?: \([^\r\n]*\))?\r?\n.*?\r?\n"
+    + re.escape(BLOCK_RULE),
     re.S,
 )
 FOLD_OCTETS = 75

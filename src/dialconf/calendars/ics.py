@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event, vCalAddress, vRecur, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vRecur, vText
 
 PRODID = "-//dialconf//dialconf meetings//EN"
 # the dial-in block sits between two of these rules, so that a migration can find and rewrite it
@@ -83,7 +84,12 @@ def parse_recurrence(text: str, start: datetime) -> Recurrence:
 
 @dataclass(frozen=True)
 class DialIn:
-    """What callers need to join: numbers formatted for reading, the ID in its spoken form ('123 456 7#')."""
+    """What callers need to join: numbers formatted for reading, the ID in its spoken form ('123 456 7#').
+
+    A third-party organizer's block names the `provider` and its participant `passcode`; a `notice`
+    (the organizer can no longer host dial-in) replaces the numbers altogether. An empty
+    `conference_id` or `local_numbers_url` leaves its line out.
+    """
 
     conference_id: str
     toll: str | None
@@ -91,17 +97,28 @@ class DialIn:
     toll_free: str | None
     toll_free_label: str
     local_numbers_url: str
+    provider: str = ""
+    passcode: str = ""
+    notice: str = ""
 
 
 def dialin_block(dial: DialIn) -> str:
     """The dial-in block of DESIGN §4, between two rules: numbers, the local-numbers link, the conference ID."""
-    lines = [BLOCK_RULE, BLOCK_TITLE, ""]
+    lines = [BLOCK_RULE, f"{BLOCK_TITLE} ({dial.provider})" if dial.provider else BLOCK_TITLE, ""]
+    if dial.notice:
+        return "\n".join([*lines, dial.notice, BLOCK_RULE])
     if dial.toll:
         lines.append(f"{dial.toll}{f'  ({dial.toll_label})' if dial.toll_label else ''}  (toll)")
     if dial.toll_free:
         lines.append(f"{dial.toll_free}{f'  ({dial.toll_free_label})' if dial.toll_free_label else ''}  (toll-free)")
-    lines.append(f"Find a local number: {dial.local_numbers_url}")
-    lines += ["", f"Conference ID: {dial.conference_id}", BLOCK_RULE]
+    if dial.local_numbers_url:
+        lines.append(f"Find a local number: {dial.local_numbers_url}")
+    lines.append("")
+    if dial.conference_id:
+        lines.append(f"Conference ID: {dial.conference_id}")
+    if dial.passcode:
+        lines.append(f"Participant passcode: {dial.passcode}")
+    lines.append(BLOCK_RULE)
     return "\n".join(lines)
 
 
@@ -162,12 +179,26 @@ def render(invitation: Invitation) -> str:
     if invitation.rrule:
         event.add("rrule", vRecur.from_ical(invitation.rrule))
     cal.add_component(event)
-    if invitation.start.tzinfo is not UTC:
-        # the zone's transitions around the meeting only: a VTIMEZONE from 1970 would be most of the file
+    tzid = getattr(invitation.start.tzinfo, "key", None)
+    if invitation.start.tzinfo is not UTC and tzid:
+        cal.subcomponents.insert(0, _vtimezone(tzid, invitation.start.year))
+    elif invitation.start.tzinfo is not UTC:
         first = invitation.start.date() - timedelta(days=366)
         cal.add_missing_timezones(first_date=first, last_date=first + timedelta(days=TIMEZONE_YEARS * 366))
     data: bytes = cal.to_ical()
     return data.decode("utf-8")
+
+
+@lru_cache(maxsize=256)
+def _vtimezone(tzid: str, year: int) -> Timezone:
+    """The VTIMEZONE of `tzid` from the year before `year` on, for TIMEZONE_YEARS years.
+
+    Only the zone's transitions around the meeting: a VTIMEZONE from 1970 would be most of the file.
+    Built once per zone and year (a migration renders thousands of invitations in a few zones);
+    `render` only reads it.
+    """
+    first = date(year - 1, 1, 1)
+    return Timezone.from_tzid(tzid, first_date=first, last_date=first + timedelta(days=TIMEZONE_YEARS * 366))
 
 
 def _address(person: Person) -> vCalAddress:

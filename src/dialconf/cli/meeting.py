@@ -145,7 +145,10 @@ def list_(
 
 @app.command("expire")
 def expire(ctx: Context, as_json: bool = JSON) -> None:
-    """Quarantine the own conference ID of every meeting that ended more than the tenant's grace ago."""
+    """Quarantine the own conference ID of every meeting that ended more than the tenant's grace ago.
+
+    `dialconf worker` and `dialconf up` do this on their own every 30 seconds.
+    """
     from dialconf.services import meetings
 
     rt = runtime(ctx)
@@ -174,7 +177,10 @@ def migrate(ctx: Context, upn: str, as_json: bool = JSON) -> None:
 
 @app.command("run-migrations")
 def run_migrations(ctx: Context, as_json: bool = JSON) -> None:
-    """Run the meeting migration jobs that are due (pending, or failed and past their backoff)."""
+    """Run the meeting migration jobs that are due (pending, or failed and past their backoff).
+
+    `dialconf worker` and `dialconf up` do this on their own every 30 seconds.
+    """
     from dialconf.services import meeting_migrations
 
     rt = runtime(ctx)

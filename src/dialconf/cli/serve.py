@@ -66,7 +66,8 @@ def register(app: App) -> None:
         """Run dialconf on this machine: the embedded database, mail delivery and the web admin center, until Ctrl-C.
 
         It also answers calls for Asterisk on the FastAGI port (as `dialconf agi` does); when that
-        port is taken, `up` says so and runs without it.
+        port is taken, `up` says so and runs without it. At the start and every 30 seconds it runs the
+        due meeting migration jobs and releases the IDs of meetings that are over, as `dialconf worker` does.
 
         Without DIALCONF_SMTP_HOST, mail goes to an embedded mail catcher on 127.0.0.1: it is
         delivered over SMTP as usual but sent no further; read it with `dialconf mail list` and
@@ -138,6 +139,7 @@ def first_operator(rt: Runtime) -> None:
 
 def _serve(rt: Runtime, host: str = "127.0.0.1", port: int = 8080, agi_listen: str = "off") -> None:
     """Run the services of `up` until a signal stops them (the caller holds the `up` lock)."""
+    from dialconf.cli.chores import DEFAULT_INTERVAL, MeetingChores
     from dialconf.mail.catcher import MailCatcher
     from dialconf.mail.smtp import SmtpTransport
     from dialconf.mail.worker import DeliveryWorker
@@ -181,8 +183,12 @@ def _serve(rt: Runtime, host: str = "127.0.0.1", port: int = 8080, agi_listen: s
     stop = threading.Event()
     delivery = DeliveryWorker(rt.uow(), transport, report=timestamped("dialconf up: mail"))
     thread = threading.Thread(target=delivery.run, args=(stop,), name="dialconf-mail", daemon=True)
+    chores = MeetingChores(rt.uow(), rt.actor, report=timestamped("dialconf up: meetings"))
+    meetings = threading.Thread(target=chores.run, args=(stop,), name="dialconf-meetings", daemon=True)
+    started.append(f"meeting jobs every {DEFAULT_INTERVAL:g} s")
     with stop_on_signals(stop):
         thread.start()
+        meetings.start()
         web_thread.start()
         say(
             f"dialconf up: started: {', '.join(started)}. "
@@ -192,6 +198,9 @@ def _serve(rt: Runtime, host: str = "127.0.0.1", port: int = 8080, agi_listen: s
             while not stop.wait(1.0):
                 if not thread.is_alive():
                     say("dialconf up: mail delivery stopped unexpectedly")
+                    break
+                if not meetings.is_alive():
+                    say("dialconf up: the meeting jobs stopped unexpectedly")
                     break
                 if not web_thread.is_alive():
                     say("dialconf up: the web server stopped unexpectedly")
@@ -204,6 +213,7 @@ def _serve(rt: Runtime, host: str = "127.0.0.1", port: int = 8080, agi_listen: s
             if agi is not None:
                 agi.stop()
             thread.join(timeout=60)
+            meetings.join(timeout=60)
             if catcher is not None:
                 catcher.stop()
     say("dialconf up: stopped")

@@ -29,8 +29,15 @@ GAP = 2  # spaces between two columns
 MOST_LINES = 4
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # the reader of our output (`| head`) has seen enough: `run` answers exit 0, as for JSON
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def console() -> Console:
-    return Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+    return _Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
 
 
 def show_record(title: str, fields: Sequence[tuple[str, Any]]) -> None:

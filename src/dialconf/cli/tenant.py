@@ -29,6 +29,7 @@ def _show(view: TenantView, as_json: bool) -> None:
             ("email from", f"{view.email_from_name or ''} <{view.email_from_address or 'not set'}>"),
             ("meeting migration", view.meeting_migration),
             ("ID quarantine (days)", view.id_quarantine_days),
+            ("meeting ID grace (days)", view.meeting_id_grace_days),
             (
                 "dial-in caller lockout",
                 f"after {view.dialin_caller_max_failures} wrong IDs in {view.dialin_caller_window_minutes} min, "
@@ -163,6 +164,12 @@ def set_(
         "--id-quarantine-days",
         help="Days a released conference ID stays out of use (0-3650; below 7 only the operator).",
     ),
+    meeting_id_grace_days: int | None = Option(
+        None,
+        "--meeting-id-grace-days",
+        metavar="N",
+        help="Days an ended meeting keeps its own conference ID before it is released (0-365; default 1).",
+    ),
     dialin_caller_max_failures: int | None = Option(
         None,
         "--dialin-caller-max-failures",
@@ -238,6 +245,7 @@ def set_(
         email_from_name=email_from_name,
         meeting_migration=meeting_migration,
         id_quarantine_days=id_quarantine_days,
+        meeting_id_grace_days=meeting_id_grace_days,
         dialin_limits={
             key: value
             for key, value in {

@@ -1,4 +1,4 @@
-"""dialconf worker: deliver the outbox over SMTP until stopped."""
+"""dialconf worker: deliver the outbox over SMTP, and run the meeting chores, until stopped."""
 
 from __future__ import annotations
 
@@ -39,6 +39,14 @@ LEASE = Option(
     min=0.1,
     metavar="SECONDS",
     help="How long a claim holds its messages; a dead worker's messages are taken again after it.",
+)
+
+MEETING_INTERVAL = Option(
+    30.0,
+    "--meeting-interval",
+    min=0.05,
+    metavar="SECONDS",
+    help="Wait between runs of the due meeting migration jobs and the release of ended meetings' IDs.",
 )
 
 
@@ -106,8 +114,14 @@ def register(app: App) -> None:
         max_attempts: int = MAX_ATTEMPTS,
         first_retry: float = FIRST_RETRY,
         lease: float = LEASE,
+        meeting_interval: float = MEETING_INTERVAL,
     ) -> None:
-        """Deliver queued email over SMTP until SIGTERM or Ctrl-C (needs DIALCONF_SMTP_HOST)."""
+        """Deliver queued email over SMTP until SIGTERM or Ctrl-C (needs DIALCONF_SMTP_HOST).
+
+        Beside it, at the start and every --meeting-interval seconds: run the due meeting migration
+        jobs and release the conference IDs of meetings that are over (meeting run-migrations, expire).
+        """
+        from dialconf.cli.chores import MeetingChores
         from dialconf.mail.worker import DeliveryWorker
 
         rt = runtime(ctx)
@@ -122,15 +136,25 @@ def register(app: App) -> None:
             poll_interval=poll,
             report=report,
         )
+        chores = MeetingChores(rt.uow(), rt.actor, interval=meeting_interval, report=timestamped("worker: meetings"))
         stop = threading.Event()
+        meetings = threading.Thread(target=chores.run, args=(stop,), name="dialconf-meetings", daemon=True)
         with stop_on_signals(stop):
             report(
-                f"started: delivering the outbox of {database_label(rt)} to {transport.description}; "
-                "SIGTERM or Ctrl-C stops"
+                f"started: delivering the outbox of {database_label(rt)} to {transport.description}, "
+                f"meeting jobs every {meeting_interval:g} s; SIGTERM or Ctrl-C stops"
             )
-            loop.run(stop)
+            meetings.start()
+            try:
+                loop.run(stop)
+            finally:
+                stop.set()
+                meetings.join(timeout=60)
         t = loop.totals
-        report(f"stopped (sent {t.sent}, deferred {t.deferred}, failed {t.failed})")
+        report(
+            f"stopped (sent {t.sent}, deferred {t.deferred}, failed {t.failed}; "
+            f"migration jobs run {chores.jobs_run}, meeting IDs released {chores.ids_released})"
+        )
 
 
 # `dialconf worker` is a top-level command: the CLI imports this module only when it is chosen

@@ -11,6 +11,7 @@ from dialconf.domain.ids import DEFAULT_BRIDGE_ID_LENGTH, validate_bridge_length
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NumberNotFound
 from dialconf.services.common import audit, get_bridge, get_tenant
+from dialconf.services.meeting_migrations import queue_bridge_default_migrations
 from dialconf.services.views import BridgeView, NumberView
 from dialconf.store.models import Bridge, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
@@ -135,6 +136,8 @@ def add_number(
         uow.session.flush()
         if not toll_free and (default or b.default_number_id is None):
             b.default_number_id = row.id
+            # organizers without a toll number of their own now have this one in their invitations
+            queue_bridge_default_migrations(uow, t, b, reason="bridge default number changed")
         audit(
             uow,
             actor,
@@ -201,6 +204,7 @@ def remove_number(uow: UnitOfWork, *, tenant: str, number: str, actor: Actor) ->
         view = number_view(uow, row, t, bridge)
         if bridge.default_number_id == row.id:
             bridge.default_number_id = None
+            queue_bridge_default_migrations(uow, t, bridge, reason="bridge default number removed")
         uow.session.delete(row)
         audit(uow, actor, "number.remove", row.e164, tenant_id=t.id, before={"bridge": bridge.name})
         uow.commit()
@@ -218,6 +222,8 @@ def set_default_number(uow: UnitOfWork, *, tenant: str, number: str, actor: Acto
         previous = uow.session.get(ServiceNumber, before) if before else None
         bridge.default_number_id = row.id
         uow.session.execute(update(Bridge).where(Bridge.id == bridge.id).values(default_number_id=row.id))
+        if before != row.id:
+            queue_bridge_default_migrations(uow, t, bridge, reason="bridge default number changed")
         audit(
             uow,
             actor,

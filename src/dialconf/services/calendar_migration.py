@@ -10,8 +10,9 @@ other line keeps its bytes (calendars.event_text). Every other event is never wr
 
 The block an event should carry: for an event with the UID of one of the organizer's scheduled
 dialconf meetings, that meeting's block; for any other event, in static mode, the block of the
-organizer's conference ID. In dynamic mode an event that is no dialconf meeting is left alone: its
-ID belonged to a meeting dialconf does not know.
+organizer's conference ID, and for a disabled or third-party organizer the block their meetings
+carry (no dial-in; the provider's numbers). In dynamic mode an event of a builtin organizer that is
+no dialconf meeting is left alone: its ID belonged to a meeting dialconf does not know.
 
 Each write is conditional (`If-Match` on the ETag just read): when the event changed meanwhile, it
 is read again and the edit made on the new text, a few times at most. Any CalDAV failure fails the
@@ -72,8 +73,13 @@ def _target(uow: UnitOfWork, tenant: Tenant, user: User) -> Target:
             select(Meeting.uid, Meeting.status, Meeting.dialin_block).where(Meeting.organizer_id == user.id)
         )
     }
-    static = None if tenant.conference_id_mode == "dynamic" else conference_ids.live_static_row(uow, user.id)
-    fallback = ics.dialin_block(dial_in(uow, tenant, user, static.digits)) if static is not None else None
+    fallback: str | None = None
+    if not (user.enabled and user.provider == "builtin"):
+        # disabled (no dial-in any more) or third-party (the provider's numbers): the same for every meeting
+        fallback = ics.dialin_block(dial_in(uow, tenant, user, ""))
+    elif tenant.conference_id_mode == "static":
+        static = conference_ids.live_static_row(uow, user.id)
+        fallback = ics.dialin_block(dial_in(uow, tenant, user, static.digits)) if static is not None else None
     addresses = {user.email.strip().lower(), user.upn.strip().lower()}
 
     def block_for(text: str) -> str | None:

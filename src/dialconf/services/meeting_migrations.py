@@ -1,7 +1,9 @@
 """Meeting migration (DESIGN §4): rewrite the dial-in block of an organizer's upcoming meetings and re-send them.
 
-A change that alters what callers dial (a static conference ID reset, for now) queues a job in its
-own transaction when the tenant's `meeting_migration` is on; `dialconf meeting migrate UPN` queues
+A change that alters what callers dial queues a job in its own transaction when the tenant's
+`meeting_migration` is on and the organizer has upcoming meetings: a conference ID reset or set, a
+change of the organizer's default numbers (or of the bridge default they fall back on), disabling,
+re-enabling, and a move to or from a third-party provider; `dialconf meeting migrate UPN` queues
 one by hand and runs it at once; `dialconf meeting run-migrations` runs the due ones. A job takes
 each upcoming scheduled meeting of the organizer, builds the dial-in block as it should read now,
 and only where it differs from the block the last invitation carried stores the new one, raises
@@ -16,15 +18,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from dialconf.calendars import ics
 from dialconf.domain.roles import Actor, Permission, Role
-from dialconf.errors import DialconfError, InvalidInput
+from dialconf.errors import DatabaseUnavailable, DialconfError, InvalidInput
 from dialconf.services import calendar_migration, conference_ids
 from dialconf.services.bulk import insert_rows
 from dialconf.services.common import audit, get_user, require
-from dialconf.services.meetings import dial_in, send_invitation
+from dialconf.services.meetings import dial_in, release_meeting_id, send_invitation
 from dialconf.services.views import View
 from dialconf.store.models import Bridge, ConferenceIdRow, Meeting, MeetingMigration, Tenant, User
 from dialconf.store.uow import UnitOfWork
@@ -50,15 +53,17 @@ class MigrationView(View):
 def queue_migration(uow: UnitOfWork, tenant: Tenant, user: User, *, reason: str, force: bool = False) -> int | None:
     """Queue a job for `user`'s meetings in the caller's transaction, if the tenant wants it; returns its id.
 
-    A job still pending for the organizer is reused: it will read the state as it is when it runs.
+    Only an organizer with upcoming meetings gets one (by hand, `force`, always). A job of the
+    organizer still pending, or failed and waiting for its retry, is reused and made due now: it
+    will read the state as it is when it runs.
     """
-    if not (tenant.meeting_migration or force):
+    if not force and not (tenant.meeting_migration and _with_upcoming(uow, [user.id])):
         return None
     now = uow.now()
     pending = uow.session.scalars(
-        select(MeetingMigration).where(
-            MeetingMigration.organizer_id == user.id, MeetingMigration.state == "pending"
-        )
+        select(MeetingMigration)
+        .where(MeetingMigration.organizer_id == user.id, MeetingMigration.state.in_(("pending", "failed")))
+        .order_by(MeetingMigration.id.desc())
     ).first()
     if pending is not None:
         pending.next_attempt_at = min(pending.next_attempt_at, now)
@@ -80,17 +85,20 @@ def queue_migration(uow: UnitOfWork, tenant: Tenant, user: User, *, reason: str,
 
 
 def queue_migrations(uow: UnitOfWork, tenant: Tenant, user_ids: Sequence[int], *, reason: str) -> int:
-    """queue_migration for a chunk of a bulk job: two statements for all; returns how many jobs were added."""
+    """queue_migration for a chunk of a bulk job: a few statements for all; returns how many jobs were added."""
     if not tenant.meeting_migration or not user_ids:
         return 0
+    user_ids = _with_upcoming(uow, user_ids)
+    if not user_ids:
+        return 0
     now = uow.now()
-    pending = set(
-        uow.session.scalars(
-            select(MeetingMigration.organizer_id).where(
-                MeetingMigration.organizer_id.in_(list(user_ids)), MeetingMigration.state == "pending"
-            )
+    waiting = (MeetingMigration.organizer_id.in_(user_ids), MeetingMigration.state.in_(("pending", "failed")))
+    pending = set(uow.session.scalars(select(MeetingMigration.organizer_id).where(*waiting)))
+    if pending:
+        uow.session.execute(
+            update(MeetingMigration).where(*waiting, MeetingMigration.next_attempt_at > now).values(next_attempt_at=now),
+            execution_options={"synchronize_session": False},
         )
-    )
     rows = [
         {
             "tenant_id": tenant.id,
@@ -109,6 +117,55 @@ def queue_migrations(uow: UnitOfWork, tenant: Tenant, user_ids: Sequence[int], *
     ]
     insert_rows(uow, MeetingMigration, rows)
     return len(rows)
+
+
+def queue_bridge_default_migrations(uow: UnitOfWork, tenant: Tenant, bridge: Bridge, *, reason: str) -> int:
+    """Queue jobs for the organizers whose invitations carry `bridge`'s default toll number (none of their own)."""
+    if not tenant.meeting_migration:
+        return 0
+    users = list(
+        uow.session.scalars(
+            select(User.id).where(
+                User.bridge_id == bridge.id,
+                User.enabled,
+                User.provider == "builtin",
+                User.toll_number_id.is_(None),
+            )
+        )
+    )
+    return queue_migrations(uow, tenant, users, reason=reason)
+
+
+def _with_upcoming(uow: UnitOfWork, user_ids: Sequence[int]) -> list[int]:
+    """Those of `user_ids` that organize at least one upcoming scheduled meeting, in the order given."""
+    found: set[int] = set()
+    wanted = list(dict.fromkeys(user_ids))
+    for start in range(0, len(wanted), 900):
+        found.update(
+            uow.session.scalars(
+                select(Meeting.organizer_id)
+                .where(
+                    Meeting.organizer_id.in_(wanted[start : start + 900]),
+                    Meeting.status == "scheduled",
+                    or_(Meeting.last_ends_at.is_(None), Meeting.last_ends_at > uow.now()),
+                )
+                .distinct()
+            )
+        )
+    return [user_id for user_id in wanted if user_id in found]
+
+
+def release_upcoming_meeting_ids(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
+    """Quarantine the own IDs of `user`'s upcoming meetings (disabled, or moved to a third-party provider).
+
+    In the caller's transaction: callers are refused right after its commit. Returns how many were released.
+    """
+    released = 0
+    for meeting in _upcoming(uow, user):
+        if meeting.conference_id_row_id is not None:
+            release_meeting_id(uow, meeting, tenant)
+            released += 1
+    return released
 
 
 def renew_meeting_ids(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
@@ -179,7 +236,15 @@ def run_due_jobs(uow: UnitOfWork, *, actor: Actor, limit: int = 100) -> list[Mig
                 .limit(limit)
             )
         )
-    return [run_job(uow, job_id=job_id, actor=actor) for job_id in due]
+    ran = []
+    for job_id in due:
+        try:
+            ran.append(run_job(uow, job_id=job_id, actor=actor))
+        except (OperationalError, DatabaseUnavailable):
+            raise  # the database, not the job: the caller waits and tries again
+        except Exception as exc:  # a bug met by one organizer's job must not hold up everyone else's
+            ran.append(_fail(uow, job_id, f"unexpected error ({type(exc).__name__}); the job will be retried"))
+    return ran
 
 
 def run_job(uow: UnitOfWork, *, job_id: int, actor: Actor) -> MigrationView:
@@ -240,10 +305,20 @@ def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
     """
     now = uow.now()
     upcoming = _upcoming(uow, user)
-    static = None if tenant.conference_id_mode == "dynamic" else conference_ids.live_static_row(uow, user.id)
+    builtin = user.enabled and user.provider == "builtin"
+    static = (
+        conference_ids.live_static_row(uow, user.id)
+        if builtin and tenant.conference_id_mode == "static"
+        else None
+    )
     updated = 0
+    dials: dict[str, ics.DialIn] = {}  # the same numbers for every meeting: looked up once per ID
     for meeting in upcoming:
-        if meeting.conference_id_row_id is not None:
+        if not builtin:
+            # disabled (no dial-in any more) or third-party (the provider's ID): the block says so, and
+            # meetings.conference_id keeps the digits dialconf last gave the meeting
+            digits = meeting.conference_id
+        elif meeting.conference_id_row_id is not None:
             digits = meeting.conference_id  # the meeting's own ID: a dynamic reset renews it, not this job
         elif static is not None:
             digits = static.digits
@@ -252,14 +327,17 @@ def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
                 f"user '{user.upn}' has no conference ID for meeting {meeting.id}; "
                 "its invitation cannot be rewritten yet"
             )
-        block = ics.dialin_block(dial_in(uow, tenant, user, digits))
+        dial = dials.get(digits)
+        if dial is None:
+            dial = dials[digits] = dial_in(uow, tenant, user, digits)
+        block = ics.dialin_block(dial)
         if block == meeting.dialin_block and digits == meeting.conference_id:
             continue
         meeting.conference_id = digits
         meeting.dialin_block = block
         meeting.sequence += 1
         meeting.updated_at = now
-        send_invitation(uow, tenant, user, meeting, method="REQUEST")
+        send_invitation(uow, tenant, user, meeting, method="REQUEST", dial=dial)
         updated += 1
     return updated + calendar_migration.migrate_calendar(uow, tenant, user)
 

@@ -257,7 +257,7 @@ def cancel_meeting(uow: UnitOfWork, *, meeting_id: int, actor: Actor) -> Meeting
         meeting.status = "cancelled"
         meeting.sequence += 1
         meeting.updated_at = uow.now()
-        _release_id(uow, meeting, tenant)
+        release_meeting_id(uow, meeting, tenant)
         uow.session.flush()
         view = _view(meeting, user.upn)
         audit(
@@ -329,7 +329,7 @@ def release_expired_meeting_ids(uow: UnitOfWork, *, actor: Actor, now: datetime 
             if meeting.last_ends_at + timedelta(days=max(tenant.meeting_id_grace_days, 0)) > moment:
                 continue
             digits = meeting.conference_id
-            _release_id(uow, meeting, tenant)
+            release_meeting_id(uow, meeting, tenant)
             audit(
                 uow,
                 actor,
@@ -344,7 +344,8 @@ def release_expired_meeting_ids(uow: UnitOfWork, *, actor: Actor, now: datetime 
         return ExpiryResult(released=len(released), meetings=released)
 
 
-def _release_id(uow: UnitOfWork, meeting: Meeting, tenant: Tenant) -> None:
+def release_meeting_id(uow: UnitOfWork, meeting: Meeting, tenant: Tenant) -> None:
+    """Quarantine the meeting's own conference ID (dynamic mode), if it still holds one: callers are refused."""
     if meeting.conference_id_row_id is None:
         return
     row = uow.session.get(ConferenceIdRow, meeting.conference_id_row_id)
@@ -371,13 +372,38 @@ def _get_meeting(
     return meeting, user, tenant
 
 
+NO_DIALIN = "This meeting no longer has dial-in by phone: the organizer cannot host it any more."
+
+
 def dial_in(uow: UnitOfWork, tenant: Tenant, user: User, digits: str) -> ics.DialIn:
-    wanted = [n for n in (user.toll_number_id, user.toll_free_number_id if user.toll_free_allowed else None) if n]
+    """What the dial-in block of `user`'s meeting with ID `digits` says now.
+
+    A builtin organizer's own default toll number, or else the bridge's default; a third-party
+    organizer's provider, numbers, ID and passcode; a disabled organizer's meetings have no dial-in.
+    """
+    if not user.enabled:
+        return ics.DialIn("", None, "", None, "", "", notice=NO_DIALIN)
+    if user.provider == "third-party":
+        frees = list(user.acp_toll_free_numbers or [])
+        return ics.DialIn(
+            conference_id=format_for_callers(user.acp_conference_id) if user.acp_conference_id else "",
+            toll=numbers.international(user.acp_toll_number) if user.acp_toll_number else None,
+            toll_label="",
+            toll_free=numbers.international(frees[0]) if frees and user.toll_free_allowed else None,
+            toll_free_label="",
+            local_numbers_url=user.acp_url or "",
+            provider=user.acp_provider_name or "third-party provider",
+            passcode=user.acp_participant_passcode or "",
+        )
+    toll_id = user.toll_number_id
+    if toll_id is None:  # no number of their own: the bridge's default
+        toll_id = uow.session.scalar(select(Bridge.default_number_id).where(Bridge.id == user.bridge_id))
+    wanted = [n for n in (toll_id, user.toll_free_number_id if user.toll_free_allowed else None) if n]
     found = {
         row.id: row
         for row in uow.session.scalars(select(ServiceNumber).where(ServiceNumber.id.in_(wanted)))
     } if wanted else {}
-    toll = found.get(user.toll_number_id or 0)
+    toll = found.get(toll_id or 0)
     free = found.get(user.toll_free_number_id or 0) if user.toll_free_allowed else None
     return ics.DialIn(
         conference_id=format_for_callers(digits),
@@ -390,9 +416,19 @@ def dial_in(uow: UnitOfWork, tenant: Tenant, user: User, digits: str) -> ics.Dia
 
 
 def invitation(
-    uow: UnitOfWork, tenant: Tenant, user: User, meeting: Meeting, *, method: str, body: str = ""
+    uow: UnitOfWork,
+    tenant: Tenant,
+    user: User,
+    meeting: Meeting,
+    *,
+    method: str,
+    body: str = "",
+    dial: ics.DialIn | None = None,
 ) -> ics.Invitation:
-    """The iCalendar invitation of `meeting` as it stands (its SEQUENCE, its conference ID)."""
+    """The iCalendar invitation of `meeting` as it stands (its SEQUENCE, its conference ID).
+
+    `dial` is the meeting's dial-in (`dial_in`), when the caller already has it.
+    """
     zone = _zone_of(meeting)
     return ics.Invitation(
         method=method,
@@ -402,18 +438,27 @@ def invitation(
         start=meeting.starts_at.astimezone(zone),
         end=meeting.ends_at.astimezone(zone),
         subject=meeting.subject,
-        description=ics.description(body, dial_in(uow, tenant, user, meeting.conference_id)),
+        description=ics.description(body, dial or dial_in(uow, tenant, user, meeting.conference_id)),
         organizer=ics.Person(user.email, user.display_name),
         attendees=[ics.Person(a) for a in meeting.attendees],
         rrule=meeting.rrule,
     )
 
 
-def send_invitation(uow: UnitOfWork, tenant: Tenant, user: User, meeting: Meeting, *, method: str, body: str = "") -> int:
+def send_invitation(
+    uow: UnitOfWork,
+    tenant: Tenant,
+    user: User,
+    meeting: Meeting,
+    *,
+    method: str,
+    body: str = "",
+    dial: ics.DialIn | None = None,
+) -> int:
     """Queue the invitation (or cancellation) to every attendee; returns how many were queued."""
     if not meeting.attendees:
         return 0
-    invite = invitation(uow, tenant, user, meeting, method=method, body=body)
+    invite = invitation(uow, tenant, user, meeting, method=method, body=body, dial=dial)
     calendar = ics.render(invite)
     zone = _zone_of(meeting)
     when = _describe_when(meeting, zone)

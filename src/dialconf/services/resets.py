@@ -144,6 +144,7 @@ def set_conference_id(
             previous = user.acp_conference_id
             new = parse_third_party_id(digits)
             user.acp_conference_id = new
+            queue_migration(uow, tenant, user, reason="conference ID set")
         else:
             if tenant.conference_id_mode == "dynamic":
                 raise InvalidConferenceId(

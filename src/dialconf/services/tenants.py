@@ -26,6 +26,8 @@ _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_QUARANTINE_DAYS = 3650
 # below this, an old invitation may lead a caller into someone else's meeting: the operator's call
 MIN_ADMIN_QUARANTINE_DAYS = 7
+# how long after its last occurrence an ended meeting keeps its own conference ID (dynamic mode)
+MAX_MEETING_ID_GRACE_DAYS = 365
 SETTINGS = (
     "conference_id_mode",
     "auto_email",
@@ -34,6 +36,7 @@ SETTINGS = (
     "email_from_name",
     "meeting_migration",
     "id_quarantine_days",
+    "meeting_id_grace_days",
     "dialin_caller_max_failures",
     "dialin_caller_window_minutes",
     "dialin_caller_lockout_minutes",
@@ -126,6 +129,7 @@ def tenant_view(uow: UnitOfWork, tenant: Tenant) -> TenantView:
         email_from_name=tenant.email_from_name,
         meeting_migration=tenant.meeting_migration,
         id_quarantine_days=tenant.id_quarantine_days,
+        meeting_id_grace_days=tenant.meeting_id_grace_days,
         dialin_caller_max_failures=tenant.dialin_caller_max_failures,
         dialin_caller_window_minutes=tenant.dialin_caller_window_minutes,
         dialin_caller_lockout_minutes=tenant.dialin_caller_lockout_minutes,
@@ -320,6 +324,7 @@ def update_settings(
     email_from_name: str | None = None,
     meeting_migration: bool | None = None,
     id_quarantine_days: int | None = None,
+    meeting_id_grace_days: int | None = None,
     dialin_limits: dict[str, int] | None = None,
     jitsi_muc_domain: str | None = None,
     caldav_url: str | None = None,
@@ -338,6 +343,10 @@ def update_settings(
     if id_quarantine_days is not None and not 0 <= id_quarantine_days <= MAX_QUARANTINE_DAYS:
         raise InvalidSetting(
             f"ID quarantine must be 0 to {MAX_QUARANTINE_DAYS} days, not {id_quarantine_days}"
+        )
+    if meeting_id_grace_days is not None and not 0 <= meeting_id_grace_days <= MAX_MEETING_ID_GRACE_DAYS:
+        raise InvalidSetting(
+            f"meeting ID grace must be 0 to {MAX_MEETING_ID_GRACE_DAYS} days, not {meeting_id_grace_days}"
         )
     if email_from_address is not None:
         email_from_address = validate_email(email_from_address, "sender address")
@@ -383,6 +392,7 @@ def update_settings(
             "email_from_name": email_from_name.strip() if email_from_name else None,
             "meeting_migration": meeting_migration,
             "id_quarantine_days": id_quarantine_days,
+            "meeting_id_grace_days": meeting_id_grace_days,
         }
         for key, value in changes.items():
             if value is not None:

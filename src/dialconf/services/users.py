@@ -17,6 +17,11 @@ from dialconf.mail.compose import MailKind
 from dialconf.services import conference_ids
 from dialconf.services.common import audit, get_bridge, get_tenant, get_user, normalise_upn
 from dialconf.services.directory import number_on_bridge, pick_default_numbers, user_view, user_views
+from dialconf.services.meeting_migrations import (
+    queue_migration,
+    release_upcoming_meeting_ids,
+    renew_meeting_ids,
+)
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
 from dialconf.services.search import search_condition, search_needle, tenant_users
 from dialconf.services.tenants import domains_of, require_sign_in_domain, validate_email
@@ -91,6 +96,7 @@ def enable_user(
             raise AlreadyExists(f"sign-in name '{upn}' is already in use")
         if user is not None and user.enabled:
             raise AlreadyExists(f"user '{upn}' is already enabled for audio conferencing")
+        returning = user is not None
         now = uow.now()
         if user is None:
             user = User(upn=upn, tenant_id=t.id, created_at=now)
@@ -110,6 +116,12 @@ def enable_user(
             _store_pin(uow, user, pin)
         elif conference_id is not None:
             user.acp_conference_id = parse_third_party_id(conference_id)
+        if returning:
+            # meetings scheduled before the user was disabled get dial-in again: in dynamic mode each
+            # a new own ID now, and a job re-sends them
+            if provider == "builtin" and t.conference_id_mode == "dynamic":
+                renew_meeting_ids(uow, t, user)
+            queue_migration(uow, t, user, reason="user enabled")
 
         queued = wants_email(t, send_email)
         if queued:
@@ -183,9 +195,12 @@ def disable_user(uow: UnitOfWork, *, upn: str, actor: Actor, send_email: bool | 
         t = uow.session.get(Tenant, user.tenant_id)
         assert t is not None
         previous = _release_static_id(uow, t, user)
+        release_upcoming_meeting_ids(uow, t, user)
         user.enabled = False
         user.pin_hash = None
         user.updated_at = uow.now()
+        # the job rewrites the dial-in block of the user's upcoming meetings: no dial-in any more
+        queue_migration(uow, t, user, reason="user disabled")
         queued = wants_email(t, send_email)
         if queued:
             _queue_dialin_removed(
@@ -376,6 +391,8 @@ def set_default_number(
         uow.session.flush()
         after = user_view(uow, user)
         changed = (before.toll_number, before.toll_free_number) != (after.toll_number, after.toll_free_number)
+        if changed:
+            queue_migration(uow, t, user, reason="default numbers changed")
         queued = changed and wants_email(t, send_email)
         if queued:
             info = mail_info(uow, t, user, conference_id=after.conference_id)
@@ -424,7 +441,10 @@ def set_acp(
         t = uow.session.get(Tenant, user.tenant_id)
         assert t is not None
         was = user.provider
-        previous = _release_static_id(uow, t, user) if was == "builtin" else None
+        previous = None
+        if was == "builtin":
+            previous = _release_static_id(uow, t, user)
+            release_upcoming_meeting_ids(uow, t, user)  # dialconf no longer answers those calls
         user.provider = "third-party"
         user.pin_hash = None
         user.acp_provider_name, user.acp_toll_number, user.acp_toll_free_numbers = (
@@ -435,6 +455,10 @@ def set_acp(
         user.acp_participant_passcode, user.acp_url = passcode, url
         user.acp_domain = domain.strip() if domain else None
         user.updated_at = uow.now()
+        # the provider's numbers, ID and passcode replace dialconf's (or changed) in the user's invitations
+        queue_migration(
+            uow, t, user, reason="provider changed" if was == "builtin" else "provider settings changed"
+        )
         queued = was == "builtin" and wants_email(t, send_email)
         if queued:
             _queue_dialin_removed(

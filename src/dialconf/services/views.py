@@ -57,6 +57,7 @@ class TenantView(View):
     email_from_name: str | None
     meeting_migration: bool
     id_quarantine_days: int
+    meeting_id_grace_days: int = 1
     dialin_caller_max_failures: int = 5
     dialin_caller_window_minutes: int = 15
     dialin_caller_lockout_minutes: int = 30

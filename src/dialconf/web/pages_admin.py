@@ -156,10 +156,17 @@ def _number_action(
 
 # --- tenant settings ----------------------------------------------------------------------------------------
 
-SETTING_FIELDS = ("pin_length", "id_quarantine_days", "email_from_address", "email_from_name")
+SETTING_FIELDS = (
+    "pin_length",
+    "id_quarantine_days",
+    "meeting_id_grace_days",
+    "email_from_address",
+    "email_from_name",
+)
 _SETTING_KEYWORDS = {
     "PIN": "pin_length",
     "quarantine": "id_quarantine_days",
+    "meeting ID grace": "meeting_id_grace_days",
     "sender address": "email_from_address",
     "sender name": "email_from_name",
 }
@@ -182,6 +189,7 @@ def _settings(
         values = {
             "pin_length": str(t.pin_length),
             "id_quarantine_days": str(t.id_quarantine_days),
+            "meeting_id_grace_days": str(t.meeting_id_grace_days),
             "email_from_address": t.email_from_address or "",
             "email_from_name": t.email_from_name or "",
         }
@@ -221,6 +229,7 @@ def save_settings(
     tenant: Annotated[str, Form()],
     pin_length: Annotated[str, Form()] = "",
     id_quarantine_days: Annotated[str, Form()] = "",
+    meeting_id_grace_days: Annotated[str, Form()] = "",
     email_from_address: Annotated[str, Form()] = "",
     email_from_name: Annotated[str, Form()] = "",
     auto_email: Annotated[str | None, Form()] = None,
@@ -228,12 +237,18 @@ def save_settings(
 ) -> Response:
     values = dict(
         zip(
-            SETTING_FIELDS, (pin_length, id_quarantine_days, email_from_address, email_from_name), strict=True
+            SETTING_FIELDS,
+            (pin_length, id_quarantine_days, meeting_id_grace_days, email_from_address, email_from_name),
+            strict=True,
         )
     )
     errors = {
         name: "must be a whole number"
-        for name, text in (("pin_length", pin_length), ("id_quarantine_days", id_quarantine_days))
+        for name, text in (
+            ("pin_length", pin_length),
+            ("id_quarantine_days", id_quarantine_days),
+            ("meeting_id_grace_days", meeting_id_grace_days),
+        )
         if text.strip() and _number(text) is None
     }
     if not errors:
@@ -246,6 +261,7 @@ def save_settings(
                 meeting_migration=meeting_migration is not None,
                 pin_length=_number(pin_length),
                 id_quarantine_days=_number(id_quarantine_days),
+                meeting_id_grace_days=_number(meeting_id_grace_days),
                 email_from_address=email_from_address.strip() or None,
                 email_from_name=email_from_name.strip() or None,
             )

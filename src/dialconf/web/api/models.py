@@ -31,6 +31,7 @@ class TenantOut(BaseModel):
     email_from_name: str | None
     meeting_migration: bool
     id_quarantine_days: int
+    meeting_id_grace_days: int
     dialin_caller_max_failures: int
     dialin_caller_window_minutes: int
     dialin_caller_lockout_minutes: int

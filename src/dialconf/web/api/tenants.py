@@ -36,6 +36,9 @@ class SettingsPatch(Request):
     email_from_name: str | None = None
     meeting_migration: bool | None = None
     id_quarantine_days: int | None = None
+    meeting_id_grace_days: int | None = Field(
+        None, description="Days an ended meeting keeps its own conference ID before it is released (0-365)."
+    )
     dialin_caller_max_failures: int | None = None
     dialin_caller_window_minutes: int | None = None
     dialin_caller_lockout_minutes: int | None = None
@@ -114,6 +117,7 @@ def patch_settings(tenant: str, body: SettingsPatch, actor: CurrentActor, uow: U
         email_from_name=body.email_from_name,
         meeting_migration=body.meeting_migration,
         id_quarantine_days=body.id_quarantine_days,
+        meeting_id_grace_days=body.meeting_id_grace_days,
         dialin_limits={
             key: value
             for key, value in body.model_dump(include=set(tenants.DIALIN_LIMITS)).items()

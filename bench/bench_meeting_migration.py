@@ -1,0 +1,131 @@
+"""Meeting migration: one organizer with N upcoming meetings, after a conference ID reset.
+
+In each round the organizer's conference ID is reset (static mode), which queues a migration job;
+then, timed separately:
+
+  render      the same N invitations rendered to iCalendar text (`ics.render`) in a plain loop,
+              from meetings already in memory: the floor of what a migration must do per meeting
+  migration   `meeting_migrations.run_job` on the queued job: reads the upcoming meetings, rewrites
+              each dial-in block, bumps SEQUENCE, renders the invitation and queues it in the outbox
+              for every attendee, in one transaction
+
+The two sides take turns going first. The rates are medians over the rounds; the ratio is the
+median of the per-round ratios (render time / migration time; aim: within 2x, so at least 0.5).
+
+    python bench/bench_meeting_migration.py                  # 5,000 meetings, 3 rounds
+    python bench/bench_meeting_migration.py --meetings 500 --rounds 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from _support import OPERATOR, Database, fresh_database, machine, median, seed_tenant
+from sqlalchemy import select
+
+from dialconf.calendars import ics
+from dialconf.services import meeting_migrations, meetings, resets, tenants, users
+from dialconf.store.models import Meeting, MeetingMigration, Tenant, User
+
+TARGET_RATIO = 0.5
+ORGANIZER = "ada@contoso.com"
+
+
+def seed(db: Database, count: int) -> None:
+    seed_tenant(db, mode="static", auto_email=False)
+    tenants.update_settings(db.uow(), name="contoso", actor=OPERATOR, meeting_migration=True)
+    users.enable_user(
+        db.uow(), tenant="contoso", upn=ORGANIZER, email=ORGANIZER, name="Ada Lovelace", actor=OPERATOR, send_email=False
+    )
+    first = datetime.now(UTC).replace(microsecond=0, second=0, minute=0) + timedelta(days=1)
+    for n in range(count):
+        start = first + timedelta(hours=n)
+        meetings.schedule_meeting(
+            db.uow(),
+            organizer=ORGANIZER,
+            subject=f"Weekly sync {n}",
+            start=start.isoformat(),
+            end=(start + timedelta(minutes=30)).isoformat(),
+            timezone="Europe/Paris",
+            attendees=[f"guest{n % 50}@example.org"],
+            actor=OPERATOR,
+        )
+
+
+def time_render(db: Database) -> tuple[float, int]:
+    """Seconds to render every upcoming invitation of the organizer from memory."""
+    uow = db.uow()
+    with uow.read():
+        user = uow.session.scalars(select(User).where(User.upn == ORGANIZER)).one()
+        tenant = uow.session.get(Tenant, user.tenant_id)
+        assert tenant is not None
+        rows = list(uow.session.scalars(select(Meeting).where(Meeting.organizer_id == user.id)))
+        invites = [meetings.invitation(uow, tenant, user, m, method="REQUEST") for m in rows]
+    start = time.perf_counter()
+    for invite in invites:
+        ics.render(invite)
+    return time.perf_counter() - start, len(invites)
+
+
+def time_migration(db: Database) -> tuple[float, int]:
+    """Reset the organizer's ID, then seconds to run the migration job it queued."""
+    resets.reset_conference_id(db.uow(), upn=ORGANIZER, actor=OPERATOR, send_email=False)
+    uow = db.uow()
+    with uow.read():
+        job_id = uow.session.scalars(
+            select(MeetingMigration.id).where(MeetingMigration.state == "pending").order_by(MeetingMigration.id.desc())
+        ).first()
+    assert job_id is not None, "the reset queued no migration job"
+    start = time.perf_counter()
+    view = meeting_migrations.run_job(db.uow(), job_id=job_id, actor=OPERATOR)
+    elapsed = time.perf_counter() - start
+    assert view.state == "succeeded", view.last_message
+    return elapsed, view.meetings_updated
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--meetings", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    print(f"# meeting migration, {args.meetings:,} upcoming meetings, {args.rounds} rounds")
+    print(f"# {machine()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = fresh_database(Path(tmp))
+        started = time.perf_counter()
+        seed(db, args.meetings)
+        print(f"seeded in {time.perf_counter() - started:.1f} s")
+        render_rates: list[float] = []
+        migration_rates: list[float] = []
+        ratios: list[float] = []
+        for round_no in range(args.rounds):
+            if round_no % 2 == 0:
+                render_s, rendered = time_render(db)
+                migrate_s, migrated = time_migration(db)
+            else:
+                migrate_s, migrated = time_migration(db)
+                render_s, rendered = time_render(db)
+            if migrated != args.meetings or rendered != args.meetings:
+                print(f"round {round_no + 1}: migrated {migrated}, rendered {rendered} of {args.meetings}")
+                return 1
+            render_rates.append(rendered / render_s)
+            migration_rates.append(migrated / migrate_s)
+            ratios.append(render_s / migrate_s)
+            print(
+                f"round {round_no + 1}: render {rendered / render_s:,.0f}/s, "
+                f"migration {migrated / migrate_s:,.0f}/s ({migrate_s:.2f} s)"
+            )
+    ratio = median(ratios)
+    print(f"render     median {median(render_rates):,.0f} meetings/s")
+    print(f"migration  median {median(migration_rates):,.0f} meetings/s")
+    print(f"ratio (migration rate / render rate) {ratio:.2f}, aim at least {TARGET_RATIO}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
