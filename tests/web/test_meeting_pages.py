@@ -207,13 +207,14 @@ def test_the_migrations_view_counts_jobs_by_state_and_migrate_now_runs_one(
     pending_only = client.get("/meetings/migrations?state=pending").text
     assert "No migration job matches" in pending_only
 
-    web_world.cli.ok("user", "disable", ADA, "--no-email")  # its meeting has no ID to carry now
+    # dynamic IDs now: the static ID is released, and the meeting scheduled in static mode has no ID of its own
+    web_world.cli.ok("tenant", "set-id-mode", "contoso", "dynamic")
     failed = client.post("/meetings/migrations", data={"csrf": csrf, "upn": ADA})
     assert failed.status_code == 409
     cli = web_world.cli("meeting", "migrate", ADA)
     assert cli.code == 1
 
-    def words(text: str) -> str:  # the two tries are two jobs: the same words, another job number
+    def words(text: str) -> str:  # the same words, whatever the job number
         return re.sub(r"job \d+", "job N", text.strip().removeprefix("dialconf: "))
 
     assert words(_field_error(failed.text, "migrate-upn")) == words(cli.err)
