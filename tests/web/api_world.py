@@ -6,7 +6,8 @@
     fabrikam   domain fabrikam.com, static IDs, bridge 'main' (+13125550100 default), user bob,
                admin account admin@fabrikam.com, a welcome mail and audit events of its own
 
-`tokens` holds one bearer token per account (ADMIN, HELPDESK, OPERATOR, FABRIKAM_ADMIN) and
+Each tenant also has one scheduled meeting without attendees (facts `contoso_meeting`, of odd, and
+`fabrikam_meeting`, of bob). `tokens` holds one bearer token per account (ADMIN, HELPDESK, OPERATOR, FABRIKAM_ADMIN) and
 `revoked` a token of ADMIN that was revoked.
 """
 
@@ -23,6 +24,7 @@ BOB = "bob@fabrikam.com"
 FABRIKAM_ADMIN = "admin@fabrikam.com"
 CONTOSO_TOLL, CONTOSO_FREE = "+14255550100", "+18005550199"
 FABRIKAM_TOLL = "+13125550100"
+MEETING_START, MEETING_END = "2030-01-07T09:00", "2030-01-07T10:00"  # upcoming for years
 
 
 @dataclass
@@ -57,6 +59,11 @@ def seed_api_world(web: WebWorld) -> ApiWorld:
     world.facts["fabrikam_mail"] = cli.ok("mail", "list", "--tenant", "fabrikam")[0]["id"]
     world.facts["contoso_mail"] = cli.ok("mail", "list", "--tenant", "contoso")[0]["id"]
     world.facts["fabrikam_audit"] = [e["id"] for e in cli.ok("audit", "list", "--tenant", "fabrikam")]
+    for key, organizer in (("contoso_meeting", ODD), ("fabrikam_meeting", BOB)):
+        world.facts[key] = cli.ok(
+            "meeting", "schedule", "--organizer", organizer, "--subject", "Planning",
+            "--start", MEETING_START, "--end", MEETING_END, "--timezone", "Europe/Paris",
+        )["id"]  # fmt: skip
     for account in (ADMIN, HELPDESK, OPERATOR, FABRIKAM_ADMIN):
         world.tokens[account] = cli.ok("--as", account, "token", "create", "--name", "api-tests")["token"]
     revoked = cli.ok("--as", ADMIN, "token", "create", "--name", "revoked")

@@ -35,6 +35,7 @@ def test_every_operation_answers_within_its_schema_and_never_with_a_5xx(web_worl
     # generated names mostly name nothing; half the requests aim at the seeded tenant's real objects
     known = {"tenant": "contoso", "upn": ODD, "bridge": "main", "number": CONTOSO_FREE, "domain": "contoso.com"}
     known["mail_id"] = world.facts["contoso_mail"]
+    known["meeting_id"] = world.facts["contoso_meeting"]
     strategies = [op.as_strategy(generation_mode=mode) for op in operations for mode in GenerationMode]
     strategies += [
         op.as_strategy(path_parameters={k: v for k, v in known.items() if "{" + k + "}" in op.path})

@@ -47,6 +47,7 @@ class Names:
     number: str
     mail: int
     domain: str
+    meeting: int
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,44 @@ ROUTES = [
         names_tenant=False,
         names_object=True,
     ),
+    Route(
+        "GET",
+        "/api/v1/meetings",
+        HELPDESK_MAY,
+        _q(tenant="{n.tenant}", organizer="{n.upn}", upcoming="true"),
+        names_object=True,
+    ),
+    Route(
+        "POST",
+        "/api/v1/meetings",
+        ADMIN_ONLY,
+        _body(organizer="{n.upn}", subject="Sync", start="2030-02-04T09:00", end="2030-02-04T10:00"),
+        names_tenant=False,
+        names_object=True,
+    ),
+    Route("GET", "/api/v1/meetings/{meeting_id}", HELPDESK_MAY, _none, names_tenant=False, names_object=True),
+    Route(
+        "POST", "/api/v1/meetings/{meeting_id}/cancel", ADMIN_ONLY, _none, names_tenant=False, names_object=True
+    ),
+    Route(
+        "POST",
+        "/api/v1/users/{upn:path}/meetings/migrate",
+        ADMIN_ONLY,
+        _none,
+        names_tenant=False,
+        names_object=True,
+    ),
+    Route(
+        "GET",
+        "/api/v1/meeting-migrations",
+        HELPDESK_MAY,
+        _q(upn="{n.upn}", state="pending"),
+        names_tenant=False,
+        names_object=True,
+    ),
+    Route(
+        "GET", "/api/v1/meeting-migrations/summary", HELPDESK_MAY, _q(upn="{n.upn}"), names_tenant=False, names_object=True
+    ),
     Route("GET", "/api/v1/audit", HELPDESK_MAY, _q(tenant="{n.tenant}", target="{n.upn}"), names_object=True),
     Route("GET", "/api/v1/mail", HELPDESK_MAY, _q(tenant="{n.tenant}")),
     Route("GET", "/api/v1/mail/{mail_id}", HELPDESK_MAY, _none, names_tenant=False, names_object=True),
@@ -192,6 +231,7 @@ def _url(route: Route, names: Names) -> tuple[str, Any]:
         .replace("{upn:path}", quote(names.upn, safe="@"))
         .replace("{number}", quote(names.number, safe=""))
         .replace("{mail_id}", str(names.mail))
+        .replace("{meeting_id}", str(names.meeting))
         .replace("{domain}", quote(names.domain, safe=""))
         .replace("{bridge}", "main")
     )
@@ -210,22 +250,31 @@ def world(web_world: WebWorld) -> ApiWorld:
 
 
 def _own(world: ApiWorld) -> Names:
-    return Names("contoso", ODD, CONTOSO_FREE, world.facts["contoso_mail"], "contoso.com")
+    return Names("contoso", ODD, CONTOSO_FREE, world.facts["contoso_mail"], "contoso.com", world.facts["contoso_meeting"])
 
 
 def _fabrikams(world: ApiWorld, *, in_own_tenant: bool = False) -> Names:
     tenant = "contoso" if in_own_tenant else "fabrikam"
-    return Names(tenant, BOB, FABRIKAM_TOLL, world.facts["fabrikam_mail"], "fabrikam.com")
+    return Names(
+        tenant, BOB, FABRIKAM_TOLL, world.facts["fabrikam_mail"], "fabrikam.com", world.facts["fabrikam_meeting"]
+    )
 
 
 def _nobodys(world: ApiWorld, *, in_own_tenant: bool = False) -> Names:
     tenant = "contoso" if in_own_tenant else "ghosttown"
-    return Names(tenant, "ghost@fabrikam.com", "+13125550111", world.facts["fabrikam_mail"] + 10**6, "ghost.com")
+    return Names(
+        tenant,
+        "ghost@fabrikam.com",
+        "+13125550111",
+        world.facts["fabrikam_mail"] + 10**6,
+        "ghost.com",
+        world.facts["fabrikam_meeting"] + 10**6,
+    )
 
 
 def _same_place(text: str, names: Names) -> str:
     """The answer with the names it was aimed at put in one place, to compare two answers word for word."""
-    values = {names.tenant, names.upn, names.number, str(names.mail), names.domain} - {"contoso"}
+    values = {names.tenant, names.upn, names.number, str(names.mail), names.domain, str(names.meeting)} - {"contoso"}
     for value in sorted(values, key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "<NAME>", text)
     return text
@@ -243,6 +292,9 @@ def _state(client: TestClient, world: ApiWorld) -> Any:
             "/api/v1/users?tenant=fabrikam",
             "/api/v1/users?tenant=contoso",
             "/api/v1/tenants/fabrikam/bridges",
+            "/api/v1/meetings?tenant=fabrikam&cancelled=true",
+            "/api/v1/meetings?tenant=contoso&cancelled=true",
+            "/api/v1/meeting-migrations",
         )
     ]
 

@@ -8,7 +8,7 @@ from dialconf.cli.common import JSON, runtime
 from dialconf.cli.framework import App, Argument, Context, Option
 from dialconf.cli.output import emit_json, say, show_record, show_table
 from dialconf.domain.roles import Permission
-from dialconf.errors import Conflict, InvalidInput
+from dialconf.errors import InvalidInput
 
 if TYPE_CHECKING:
     from dialconf.services.meetings import MeetingView
@@ -166,9 +166,7 @@ def migrate(ctx: Context, upn: str, as_json: bool = JSON) -> None:
     from dialconf.services import meeting_migrations
 
     rt = runtime(ctx)
-    view = meeting_migrations.migrate_organizer(rt.uow(), upn=upn, actor=rt.actor)
-    if view.state == "failed":
-        raise Conflict(f"migration job {view.id} of {view.upn} failed: {view.last_message}; it will be tried again")
+    view = meeting_migrations.migrate_now(rt.uow(), upn=upn, actor=rt.actor)
     if as_json:
         emit_json(view)
         return

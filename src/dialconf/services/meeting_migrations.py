@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 
 from dialconf.calendars import ics
 from dialconf.domain.roles import Actor, Permission, Role
-from dialconf.errors import DatabaseUnavailable, DialconfError, InvalidInput
+from dialconf.errors import Conflict, DatabaseUnavailable, DialconfError, InvalidInput
 from dialconf.services import calendar_migration, conference_ids
 from dialconf.services.bulk import insert_rows
 from dialconf.services.common import audit, get_user, require
@@ -48,6 +48,16 @@ class MigrationView(View):
     last_message: str | None
     created_at: datetime
     updated_at: datetime
+    next_attempt_at: datetime | None  # when a pending or failed job is tried (again); None once it succeeded
+
+
+class MigrationFailed(Conflict):
+    """A migration run by hand failed: the job stays queued and is tried again after its backoff."""
+
+    def __init__(self, view: MigrationView) -> None:
+        super().__init__(
+            f"migration job {view.id} of {view.upn} failed: {view.last_message}; it will be tried again"
+        )
 
 
 def queue_migration(uow: UnitOfWork, tenant: Tenant, user: User, *, reason: str, force: bool = False) -> int | None:
@@ -221,6 +231,14 @@ def migrate_organizer(uow: UnitOfWork, *, upn: str, actor: Actor) -> MigrationVi
     return run_job(uow, job_id=job_id, actor=actor)
 
 
+def migrate_now(uow: UnitOfWork, *, upn: str, actor: Actor) -> MigrationView:
+    """`dialconf meeting migrate UPN`: migrate_organizer, refused with MigrationFailed when the job failed."""
+    view = migrate_organizer(uow, upn=upn, actor=actor)
+    if view.state == "failed":
+        raise MigrationFailed(view)
+    return view
+
+
 def run_due_jobs(uow: UnitOfWork, *, actor: Actor, limit: int = 100) -> list[MigrationView]:
     """Run the jobs that are due (pending, or failed and past their backoff), oldest first."""
     require(actor, Permission.RUN_SERVICES)
@@ -387,4 +405,5 @@ def _view(job: MeetingMigration, upn: str) -> MigrationView:
         last_message=job.last_message,
         created_at=job.created_at,
         updated_at=job.updated_at,
+        next_attempt_at=job.next_attempt_at if job.state in ("pending", "failed") else None,
     )

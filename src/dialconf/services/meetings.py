@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from dialconf.calendars import ics
 from dialconf.domain import numbers
@@ -288,23 +288,67 @@ def list_meetings(
     organizer: str | None = None,
     upcoming: bool = False,
     include_cancelled: bool = False,
+    limit: int | None = None,
+    after: int | None = None,
 ) -> list[MeetingView]:
-    """Meetings in the actor's reach, by start: of a tenant, of an organizer, only those not yet over."""
+    """Meetings in the actor's reach, by start: of a tenant, of an organizer, only those not yet over.
+
+    `limit` and `after` page by key: at most `limit` meetings, those that come after meeting `after`
+    in the order (start, id); `after` must be a meeting in the actor's reach.
+    """
     with uow.read():
-        query: Select[Meeting, str] = select(Meeting, User.upn).join(User, User.id == Meeting.organizer_id)
-        if organizer is not None:
-            query = query.where(Meeting.organizer_id == get_user(uow, organizer, actor, Permission.VIEW).id)
-        if tenant is not None:
-            query = query.where(Meeting.tenant_id == get_tenant(uow, tenant, actor, Permission.VIEW).id)
-        if actor.role is not Role.OPERATOR:
-            require(actor, Permission.VIEW)
-            query = query.where(Meeting.tenant_id == actor.tenant_id)
-        if not include_cancelled:
-            query = query.where(Meeting.status == "scheduled")
-        if upcoming:
-            query = query.where(or_(Meeting.last_ends_at.is_(None), Meeting.last_ends_at > uow.now()))
-        rows = uow.session.execute(query.order_by(Meeting.starts_at, Meeting.id))
-        return [_view(meeting, upn) for meeting, upn in rows]
+        query = _meetings_query(uow, actor, tenant, organizer, upcoming, include_cancelled)
+        if after is not None:
+            mark = uow.session.execute(
+                select(Meeting.starts_at, Meeting.id).where(
+                    Meeting.id == after, *_reach(actor)
+                )
+            ).one_or_none()
+            if mark is None:
+                raise InvalidInput(f"meeting {after} is not one to continue after; start again from the first page")
+            query = query.where(
+                or_(Meeting.starts_at > mark.starts_at, and_(Meeting.starts_at == mark.starts_at, Meeting.id > mark.id))
+            )
+        query = query.order_by(Meeting.starts_at, Meeting.id)
+        if limit is not None:
+            query = query.limit(max(limit, 0))
+        return [_view(meeting, upn) for meeting, upn in uow.session.execute(query)]
+
+
+def count_meetings(uow: UnitOfWork, *, actor: Actor, organizer: str, upcoming: bool = True) -> int:
+    """How many scheduled meetings `organizer` has (only those not yet over, by default)."""
+    with uow.read():
+        query = _meetings_query(uow, actor, None, organizer, upcoming, include_cancelled=False)
+        return int(uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def _reach(actor: Actor) -> list[Any]:
+    """The conditions that keep an admin or helpdesk account inside its own tenant."""
+    if actor.role is Role.OPERATOR:
+        return []
+    require(actor, Permission.VIEW)
+    return [Meeting.tenant_id == actor.tenant_id]
+
+
+def _meetings_query(
+    uow: UnitOfWork,
+    actor: Actor,
+    tenant: str | None,
+    organizer: str | None,
+    upcoming: bool,
+    include_cancelled: bool,
+) -> Select[Meeting, str]:
+    query = select(Meeting, User.upn).join(User, User.id == Meeting.organizer_id)
+    if organizer is not None:
+        query = query.where(Meeting.organizer_id == get_user(uow, organizer, actor, Permission.VIEW).id)
+    if tenant is not None:
+        query = query.where(Meeting.tenant_id == get_tenant(uow, tenant, actor, Permission.VIEW).id)
+    query = query.where(*_reach(actor))
+    if not include_cancelled:
+        query = query.where(Meeting.status == "scheduled")
+    if upcoming:
+        query = query.where(or_(Meeting.last_ends_at.is_(None), Meeting.last_ends_at > uow.now()))
+    return query
 
 
 def release_expired_meeting_ids(uow: UnitOfWork, *, actor: Actor, now: datetime | None = None) -> ExpiryResult:

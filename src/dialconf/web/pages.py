@@ -98,7 +98,8 @@ def signout(request: Request, uow: Uow, actor: CsrfChecked) -> Response:
 
 
 # the admin center's pages live in modules of their own, mounted with this router
-from dialconf.web import pages_admin, pages_users  # noqa: E402
+from dialconf.web import pages_admin, pages_meetings, pages_users  # noqa: E402
 
 router.include_router(pages_users.router)
+router.include_router(pages_meetings.router)
 router.include_router(pages_admin.router)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import DialconfError
-from dialconf.services import bridges, resets, tenants, users
+from dialconf.services import bridges, meetings, resets, tenants, users
 from dialconf.services.views import TenantView, UserView
 from dialconf.web.auth import CsrfChecked, CurrentActor
 from dialconf.web.deps import Uow
@@ -168,6 +168,7 @@ def _pane_context(
         "may_send": actor.may(Permission.SEND_INFO),
         "may_manage": actor.may(Permission.MANAGE_USERS),
         "base": user_url(user.upn),
+        "upcoming_meetings": meetings.count_meetings(uow, actor=actor, organizer=user.upn),
     }
 
 

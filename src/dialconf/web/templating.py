@@ -30,7 +30,7 @@ def nav_for(actor: Actor | None) -> list[NavLink]:
     """The admin center's navigation: Audio conferencing pages, and the operator's own."""
     if actor is None:
         return []
-    links = [NavLink("/users", "Users"), NavLink("/bridges", "Bridge & numbers")]
+    links = [NavLink("/users", "Users"), NavLink("/meetings", "Meetings"), NavLink("/bridges", "Bridge & numbers")]
     if actor.may(Permission.MANAGE_SETTINGS):
         links.append(NavLink("/settings", "Settings"))
     links += [NavLink("/mail", "Mail"), NavLink("/audit", "Audit")]

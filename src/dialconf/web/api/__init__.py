@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dialconf.web.api import audit, dialin, mail, me, tenants, users
+from dialconf.web.api import audit, dialin, mail, me, meetings, tenants, users
 from dialconf.web.api.problems import problem_responses
 
 # every API route may answer 400 (a body that is not JSON), 401 (no or bad credentials), 403 (CSRF,
 # role) and 503 (database busy); each route adds its own (404, 409, 422)
 router = APIRouter(responses=problem_responses(400, 401, 403, 503))
-for module in (me, tenants, users, audit, mail, dialin):
+for module in (me, tenants, users, meetings, audit, mail, dialin):
     router.include_router(module.router)

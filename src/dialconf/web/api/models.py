@@ -163,3 +163,41 @@ class InfoSentOut(BaseModel):
     email_queued: bool
     message: str
     user: UserOut | None
+
+
+class MeetingOut(BaseModel):
+    id: int
+    organizer: str
+    subject: str
+    start: str = Field(description="The first start, ISO 8601 in the meeting's timezone.")
+    end: str
+    timezone: str
+    rrule: str | None
+    attendees: list[str]
+    conference_id: str = Field(description="The digits callers type.")
+    status: str = Field(description="scheduled or cancelled")
+
+
+class MeetingPage(BaseModel):
+    items: list[MeetingOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page.")
+
+
+class MigrationOut(BaseModel):
+    id: int
+    upn: str
+    reason: str
+    state: str = Field(description="pending, in_progress, succeeded or failed")
+    attempts: int
+    meetings_updated: int
+    last_message: str | None
+    created_at: str
+    updated_at: str
+    next_attempt_at: str | None = Field(description="When a pending or failed job is tried (again).")
+
+
+class MigrationSummaryOut(BaseModel):
+    pending: int
+    in_progress: int
+    succeeded: int
+    failed: int
