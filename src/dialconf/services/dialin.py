@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import BindParameter, Row, Select, String, and_, bindparam, select
@@ -91,7 +91,7 @@ def lookup(
     # one Core statement (built once) on a pooled connection: no Session, no ORM, no transaction
     with uow.statement() as conn:
         call = conn.execute(
-            _resolve_statement(), {"dialed": dialed, "caller": caller_key, "typed": typed}
+            _RESOLVE, {"dialed": dialed, "caller": caller_key, "typed": typed}
         ).one_or_none()
     if call is None or (actor.tenant_id is not None and call.tenant_id != actor.tenant_id):
         # a pbx account of one tenant resolves only its tenant's numbers, and learns nothing of others
@@ -147,7 +147,7 @@ def number_language(uow: UnitOfWork, *, number: str, actor: Actor) -> str | None
     except InvalidPhoneNumber:
         return None
     with uow.statement() as conn:
-        row = conn.execute(_language_statement(), {"dialed": dialed}).one_or_none()
+        row = conn.execute(_LANGUAGE, {"dialed": dialed}).one_or_none()
     if row is None or (actor.tenant_id is not None and row.tenant_id != actor.tenant_id):
         return None
     language: str | None = row.primary_language
@@ -197,15 +197,13 @@ _VISUAL = re.compile(r"[\s().\-/]")
 
 def _is_service_number(uow: UnitOfWork, e164: str) -> bool:
     with uow.statement() as conn:
-        return conn.execute(_number_statement(), {"dialed": e164}).first() is not None
+        return conn.execute(_NUMBER, {"dialed": e164}).first() is not None
 
 
-@cache
 def _number_statement() -> Select[int]:
     return select(ServiceNumber.id).where(ServiceNumber.e164 == bindparam("dialed", type_=String()))
 
 
-@cache
 def _language_statement() -> Select[str, int]:
     return select(ServiceNumber.primary_language, ServiceNumber.tenant_id).where(
         ServiceNumber.e164 == bindparam("dialed", type_=String())
@@ -226,7 +224,6 @@ def _national_match(uow: UnitOfWork, digits: str) -> str | None:
     return None
 
 
-@cache
 def _resolve_statement() -> Select[*tuple[Any, ...]]:
     """One query: the dialed number's bridge and tenant, the caller's lockout, the typed ID and its owner.
 
@@ -280,6 +277,14 @@ def _resolve_statement() -> Select[*tuple[Any, ...]]:
         .outerjoin(User, User.id == ConferenceIdRow.owner_user_id)
         .where(ServiceNumber.e164 == dialed)
     )
+
+
+# built once, at import: a statement object built lazily by parallel threads (`dialconf agi` resolves in
+# several) could be built twice, and SQLAlchemy then adapts the cached result columns of the one it
+# compiled first to the other on every execution, which costs more than the query itself
+_NUMBER = _number_statement()
+_LANGUAGE = _language_statement()
+_RESOLVE = _resolve_statement()
 
 
 def _why_not_valid(call: Row[Any], typed: str) -> str | None:
