@@ -37,17 +37,16 @@ _URI_SAFE = "-_.!~*'()"  # what encodeURIComponent leaves as it is
 class JitsiRoomNotFound(NotFound):
     """No tenant serves this MUC domain, or no room has this ID."""
 
-    def __init__(self) -> None:
-        super().__init__("No conference mapping was found")
+    def __init__(self, message: str = "No conference mapping was found") -> None:
+        super().__init__(message)
 
 
 class JitsiRoomsFull(JitsiRoomNotFound):
     """The tenant's mapper has created as many rooms as its cap allows: a new room gets no ID."""
 
     def __init__(self) -> None:
-        NotFound.__init__(
-            self,
-            "No conference mapping was found: this Jitsi deployment has reached its limit of dial-in rooms",
+        super().__init__(
+            "No conference mapping was found: this Jitsi deployment has reached its limit of dial-in rooms"
         )
 
 
