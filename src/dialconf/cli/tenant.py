@@ -37,7 +37,7 @@ def _show(view: TenantView, as_json: bool) -> None:
                 f"{view.dialin_bridge_delay_seconds} s",
             ),
             ("Jitsi MUC domain", view.jitsi_muc_domain or "-"),
-            ("Jitsi rooms (most)", view.jitsi_max_rooms),
+            ("Jitsi rooms the mapper may create", view.jitsi_max_rooms),
             ("bridges", view.bridges),
         ],
     )
