@@ -38,6 +38,7 @@ def _show(view: TenantView, as_json: bool) -> None:
                 f"{view.dialin_bridge_delay_seconds} s",
             ),
             ("Jitsi MUC domain", view.jitsi_muc_domain or "-"),
+            ("Jitsi rooms the mapper may create", view.jitsi_max_rooms),
             ("bridges", view.bridges),
         ],
     )
@@ -175,6 +176,12 @@ def set_(
         metavar="DOMAIN",
         help="Jitsi Meet MUC domain whose rooms get this tenant's IDs ('' clears it; operator only).",
     ),
+    jitsi_max_rooms: int | None = Option(
+        None,
+        "--jitsi-max-rooms",
+        metavar="N",
+        help="Rooms the public Jitsi conference mapper may create (0-1000000; default 10000).",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Change tenant settings (admin or operator). The ID mode is set with set-id-mode."""
@@ -200,6 +207,7 @@ def set_(
                 "dialin_caller_lockout_minutes": dialin_caller_lockout,
                 "dialin_bridge_max_failures": dialin_bridge_max_failures,
                 "dialin_bridge_delay_seconds": dialin_bridge_delay,
+                "jitsi_max_rooms": jitsi_max_rooms,
             }.items()
             if value is not None
         },

@@ -64,6 +64,7 @@ class TenantView(View):
     dialin_bridge_max_failures: int = 100
     dialin_bridge_delay_seconds: int = 5
     jitsi_muc_domain: str | None = None
+    jitsi_max_rooms: int = 10_000
     bridges: list[str] = field(default_factory=list)
 
 

@@ -76,6 +76,10 @@ class Tenant(Base):
     dialin_bridge_delay_seconds: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     # the Jitsi Meet MUC domain (conference.meet.example.org) whose rooms get this tenant's IDs
     jitsi_muc_domain: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
+    # the public conference mapper creates no room beyond this many (docs/jitsi.md); since when it
+    # has refused one in the current episode (None: not full), so that each episode is audited once
+    jitsi_max_rooms: Mapped[int] = mapped_column(Integer, default=10_000, server_default="10000")
+    jitsi_rooms_full_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # days after a meeting's last occurrence ends before its own (dynamic) ID is released
     meeting_id_grace_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
