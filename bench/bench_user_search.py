@@ -40,11 +40,13 @@ from pathlib import Path
 from typing import Any
 
 from _support import OPERATOR, Database, fresh_database, machine, seed_tenant, sqlite_timestamp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dialconf.domain.ids import format_for_callers
 from dialconf.services import users
-from dialconf.store.models import Bridge
+from dialconf.store.db import make_engine
+from dialconf.store.migrate import upgrade
+from dialconf.store.models import Bridge, Tenant, User
 
 TENANT = "contoso"
 AIM_P99_MS = 100.0
@@ -327,13 +329,39 @@ def service_call(db: Database, search: Search) -> Any:
     )
 
 
+def reuse_sqlite(path: Path, count: int) -> tuple[Database, int]:
+    """A file an earlier run built and kept (`--db`), upgraded to the newest schema (new migrations run)."""
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    start = time.perf_counter()
+    upgrade(engine)
+    print(f"reusing {path} (schema upgraded in {time.perf_counter() - start:.1f} s)", flush=True)
+    with engine.connect() as c:
+        tenant_id = c.execute(select(Tenant.id).where(Tenant.name == TENANT)).scalar_one()
+        users_there = c.execute(select(func.count()).select_from(User)).scalar_one()
+    if users_there != count:
+        raise SystemExit(f"{path} holds {users_there:,} users, not --users {count:,}")
+    return Database(path=path, url=url, engine=engine), tenant_id
+
+
 def run_sqlite(args: argparse.Namespace, directory: Path) -> Timings:
-    print(f"building {args.users:,} users in SQLite ...", flush=True)
-    db, tenant_id, build_seconds = build_sqlite(directory, args.users)
-    size_mb = db.path.stat().st_size / 1e6
-    print(
-        f"built in {build_seconds:.1f} s ({args.users / build_seconds:,.0f} users/s), file {size_mb:,.0f} MB"
-    )
+    if args.db is not None and args.db.exists():
+        db, tenant_id = reuse_sqlite(args.db, args.users)
+    else:
+        print(f"building {args.users:,} users in SQLite ...", flush=True)
+        db, tenant_id, build_seconds = build_sqlite(directory, args.users)
+        size_mb = db.path.stat().st_size / 1e6
+        print(
+            f"built in {build_seconds:.1f} s ({args.users / build_seconds:,.0f} users/s), file {size_mb:,.0f} MB"
+        )
+        if args.db is not None:
+            db.engine.dispose()
+            db.path.rename(args.db)
+            db = Database(path=args.db, url=f"sqlite:///{args.db}", engine=make_engine(f"sqlite:///{args.db}"))
+            print(f"kept as {args.db} (--db {args.db} reuses it)")
+    if args.build_only:
+        db.engine.dispose()
+        return Timings()
     conn = sqlite3.connect(db.path)
     timings = Timings()
     rng = random.Random(7)
@@ -437,9 +465,6 @@ def run_postgres(args: argparse.Namespace) -> None:
     import psycopg
     from tests.support import postgres
 
-    from dialconf.store.db import make_engine
-    from dialconf.store.migrate import upgrade
-
     server = postgres.start()
     try:
         url = server.create_database("bench_search")
@@ -526,9 +551,18 @@ def main() -> int:
     parser.add_argument("--pg-searches", type=int, default=200)
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="SQLite file to keep the built users in, and to reuse when it exists (upgraded to the newest schema)",
+    )
+    parser.add_argument("--build-only", action="store_true", help="build (or upgrade) the --db file, time nothing")
     args = parser.parse_args()
     if not args.no_sqlite:
-        with tempfile.TemporaryDirectory(dir=args.dir) as directory:
+        # a kept file is built beside where it stays, then renamed
+        where = args.db.resolve().parent if args.db is not None else args.dir
+        with tempfile.TemporaryDirectory(dir=where) as directory:
             run_sqlite(args, Path(directory))
     if args.postgres or args.no_sqlite:
         run_postgres(args)

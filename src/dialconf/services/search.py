@@ -18,7 +18,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, table, text, union
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TextClause,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    union,
+)
 
 from dialconf.domain.ids import clean_digits
 from dialconf.store.models import Bridge, ConferenceIdRow, User
@@ -61,12 +73,14 @@ def text_condition(needle: str) -> ColumnElement[bool]:
     )
 
 
+def _fts_match(needle: str) -> TextClause:
+    """The search table's rows whose sign-in name, display name or email holds the needle (folded case)."""
+    return text("users_search MATCH :users_search_phrase").bindparams(users_search_phrase=_fts_phrase(needle))
+
+
 def _trigram_candidates(needle: str) -> Select[Any]:
     """Row ids of the users whose sign-in name, display name or email holds the needle (folded case)."""
-    match = text("users_search MATCH :users_search_phrase").bindparams(
-        users_search_phrase=_fts_phrase(needle)
-    )
-    return select(_FTS_ROWID).select_from(_FTS_TABLE).where(match)
+    return select(_FTS_ROWID).select_from(_FTS_TABLE).where(_fts_match(needle))
 
 
 def _conference_id_candidates(digits: str) -> list[Select[Any]]:
@@ -119,9 +133,21 @@ def tenant_users(
     `tenant_id + 0` (PostgreSQL), which no index serves: otherwise it may walk every user of the tenant in
     sign-in name order and test each against the candidates, a full scan when few users match.
     """
-    query = select(User)
-    condition = search_condition(search, dialect=dialect)
-    indexed = condition is not None and len(search_needle(search)) >= TRIGRAM
+    needle = search_needle(search)
+    indexed = len(needle) >= TRIGRAM
+    if indexed and dialect == "sqlite" and conference_id_digits(search) is None:
+        # the search table drives a join: the matches stream in row id order, so a LIMIT (a capped
+        # count) stops reading early, where `id IN (...)` would first collect every candidate
+        query = (
+            select(User)
+            .select_from(_FTS_TABLE)
+            .join(User, User.id == _FTS_ROWID)
+            .where(_fts_match(needle), text_condition(needle))
+        )
+        condition = None
+    else:
+        query = select(User)
+        condition = search_condition(search, dialect=dialect)
     if indexed and dialect == "sqlite":
         query = query.where(
             text("+users.tenant_id = :search_tenant_id").bindparams(search_tenant_id=tenant_id)

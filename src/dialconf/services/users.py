@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -26,6 +28,10 @@ from dialconf.store.uow import UnitOfWork
 
 PROVIDERS = ("builtin", "third-party")
 MAX_LIST_LIMIT = 1000
+# list_users counts the matching users up to this many; a page then says "more than 10,000"
+COUNT_CAP = 10_000
+# a search with many matches looks for its page among this many users in sign-in name order first
+NEARBY = 5_000
 
 
 def validate_upn(upn: str) -> str:
@@ -237,14 +243,18 @@ def list_users(
     offset: int = 0,
     enabled: bool | None = None,
     after: str | None = None,
+    count_cap: int = COUNT_CAP,
 ) -> Page[UserView]:
     """Users of a tenant, searched by sign-in name, display name, email or conference ID, by sign-in name.
 
     Two ways to page: `offset` skips that many matching users; `after` (the sign-in name of the last
     user of the previous page) continues right after it through the index, however deep the page
-    (keyset paging; `offset` then counts from there). The page also counts every matching user, and
-    with `after` its `offset` is how many match before it, so a surface can say "201-300 of 5,000".
-    `enabled` keeps only enabled (or disabled) users. services/search.py says what a search finds.
+    (keyset paging; `offset` then counts from there). The page also counts the matching users, up to
+    `count_cap` of them (counting a million users costs far more than reading a page): with more,
+    `total_capped` is set and `total` is the cap. With `after` its `offset` is how many match before
+    it (`offset_capped` when more than the cap do), so a surface can say "201-300 of 5,000".
+    `count_cap=0` counts nothing beyond the page (the API, which shows no total, only whether more
+    follow). `enabled` keeps only enabled (or disabled) users. services/search.py says what a search finds.
     """
     if provider is not None:
         validate_provider(provider)
@@ -252,33 +262,114 @@ def list_users(
         raise InvalidInput(f"limit must be 1 to {MAX_LIST_LIMIT}, not {limit}")
     if offset < 0:
         raise InvalidInput(f"offset must be 0 or more, not {offset}")
+    if count_cap < 0:
+        raise InvalidInput(f"count_cap must be 0 or more, not {count_cap}")
     with uow.read():
         t = get_tenant(uow, tenant, actor)
-        query = tenant_users(t.id, search=search, provider=provider, dialect=_dialect(uow))
+        dialect = _dialect(uow)
+        query = tenant_users(t.id, search=search, provider=provider, dialect=dialect)
         if enabled is not None:
             query = query.where(User.enabled == enabled)
-        before = 0
-        if after is not None:
-            key = normalise_upn(after)
-            before = _count(uow, query.where(User.upn <= key))
+        key = normalise_upn(after) if after is not None else None
+        many = False  # more than count_cap users match the search, known without counting again
+        if dialect == "sqlite" and search_needle(search):
+            matches = _all_matches(uow, query, count_cap) if count_cap else None
+            if matches is not None:
+                # every match is known from one read: the page, the count and where the page starts
+                start = bisect_right(matches, key, key=itemgetter(1)) if key is not None else 0
+                chosen = matches[start + offset : start + offset + limit]
+                users = _users_by_id(uow, [user_id for user_id, _ in chosen])
+                return Page(items=user_views(uow, users), total=len(matches), offset=start + offset)
+            many = bool(count_cap)
+        before, before_capped = 0, False
+        if key is not None:
+            if count_cap:
+                before, before_capped = _count_upto(uow, query.where(User.upn <= key), count_cap)
+            else:
+                before_capped = True  # not counted
             query = query.where(User.upn > key)
-        page = query.order_by(User.upn).limit(limit).offset(offset)
-        if search_needle(search):
-            # a search counts its matches in the same pass that sorts them (a window over every match)
-            rows = uow.session.execute(page.add_columns(func.count().over())).all()
-            users = [row[0] for row in rows]
-            remaining = rows[0][1] if rows else (_count(uow, query) if offset else 0)
+        # one more than the page: whether more users follow needs no count
+        rows = None
+        if dialect == "sqlite" and search_needle(search):
+            # many matches (or not counted): the first ones in sign-in name order are likely near
+            rows = _first_nearby(uow, t.id, search, provider, enabled, key, limit + 1, offset)
+        if rows is None:
+            rows = list(uow.session.scalars(query.order_by(User.upn).limit(limit + 1).offset(offset)))
+        more, users = len(rows) > limit, rows[:limit]
+        seen = offset + len(users)
+        if not more and (users or not offset):
+            remaining, remaining_capped = seen, False  # the page ends the list: nothing left to count
+        elif more and seen >= count_cap:
+            remaining, remaining_capped = seen, True  # past the cap already
+        elif many and key is None:
+            remaining, remaining_capped = max(count_cap, seen), True
         else:
-            # without a search the count reads index entries, not rows
-            users = list(uow.session.scalars(page))
-            remaining = _count(uow, query)
-        return Page(items=user_views(uow, users), total=before + remaining, offset=before + offset)
+            remaining, remaining_capped = _count_upto(uow, query, count_cap)
+        return Page(
+            items=user_views(uow, users),
+            total=before + remaining,
+            offset=before + offset,
+            total_capped=before_capped or remaining_capped,
+            offset_capped=before_capped,
+        )
 
 
-def _count(uow: UnitOfWork, query: Select[Any]) -> int:
+def _all_matches(uow: UnitOfWork, query: Select[Any], cap: int) -> list[tuple[int, str]] | None:
+    """(id, sign-in name) of every user `query` finds, by sign-in name; None when more than `cap` do.
+
+    One read of the matching rows, where a page and its count would read them twice. Only for SQLite,
+    whose order of sign-in names (BINARY, by code point) is Python's: PostgreSQL's collation differs.
+    """
+    rows = uow.session.execute(query.with_only_columns(User.id, User.upn).limit(cap + 1)).all()
+    if len(rows) > cap:
+        return None
+    return sorted(((user_id, upn) for user_id, upn in rows), key=itemgetter(1))
+
+
+def _first_nearby(
+    uow: UnitOfWork,
+    tenant_id: int,
+    search: str | None,
+    provider: str | None,
+    enabled: bool | None,
+    key: str | None,
+    count: int,
+    offset: int,
+) -> list[User] | None:
+    """The first `count` matches after `offset`, looked for among the next NEARBY users of the tenant
+    in sign-in name order (the (tenant_id, upn) index, each user compared); None when fewer match there.
+
+    A search that matches many users finds its first page within a few hundred of them, where
+    sorting every match reads them all; a search whose matches lie further on gets None and sorts.
+    """
+    walk = select(User.upn).where(User.tenant_id == tenant_id)
+    if key is not None:
+        walk = walk.where(User.upn > key)
+    bound = uow.session.scalar(walk.order_by(User.upn).offset(NEARBY - 1).limit(1))
+    query = tenant_users(tenant_id, search=search, provider=provider, dialect=None)
+    if enabled is not None:
+        query = query.where(User.enabled == enabled)
+    if key is not None:
+        query = query.where(User.upn > key)
+    if bound is not None:
+        query = query.where(User.upn <= bound)
+    rows = list(uow.session.scalars(query.order_by(User.upn).limit(count).offset(offset)))
+    # without a bound the walk reached the last user: what it found is all there is
+    return rows if len(rows) == count or bound is None else None
+
+
+def _users_by_id(uow: UnitOfWork, ids: list[int]) -> list[User]:
+    if not ids:
+        return []
+    return list(uow.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.upn)))
+
+
+def _count_upto(uow: UnitOfWork, query: Select[Any], cap: int) -> tuple[int, bool]:
+    """How many rows `query` finds, reading at most cap + 1 of them: (cap, True) when there are more."""
     # without a search SQLite counts index entries only: (tenant_id), or (tenant_id, upn) after a key
-    counted = query.with_only_columns(User.upn).subquery()
-    return uow.session.scalar(select(func.count()).select_from(counted)) or 0
+    counted = query.with_only_columns(User.upn).limit(cap + 1).subquery()
+    found = uow.session.scalar(select(func.count()).select_from(counted)) or 0
+    return (cap, True) if found > cap else (found, False)
 
 
 def _dialect(uow: UnitOfWork) -> str:
