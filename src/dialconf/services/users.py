@@ -244,6 +244,7 @@ def list_users(
     enabled: bool | None = None,
     after: str | None = None,
     count_cap: int = COUNT_CAP,
+    nearby: int = NEARBY,
 ) -> Page[UserView]:
     """Users of a tenant, searched by sign-in name, display name, email or conference ID, by sign-in name.
 
@@ -255,6 +256,8 @@ def list_users(
     it (`offset_capped` when more than the cap do), so a surface can say "201-300 of 5,000".
     `count_cap=0` counts nothing beyond the page (the API, which shows no total, only whether more
     follow). `enabled` keeps only enabled (or disabled) users. services/search.py says what a search finds.
+    `nearby`: how many users, in sign-in name order, a SQLite search with more matches than the cap
+    looks through for its page before it sorts every match (docs/search.md).
     """
     if provider is not None:
         validate_provider(provider)
@@ -292,7 +295,7 @@ def list_users(
         rows = None
         if dialect == "sqlite" and search_needle(search):
             # many matches (or not counted): the first ones in sign-in name order are likely near
-            rows = _first_nearby(uow, t.id, search, provider, enabled, key, limit + 1, offset)
+            rows = _first_nearby(uow, t.id, search, provider, enabled, key, limit + 1, offset, nearby)
         if rows is None:
             rows = list(uow.session.scalars(query.order_by(User.upn).limit(limit + 1).offset(offset)))
         more, users = len(rows) > limit, rows[:limit]
@@ -301,16 +304,18 @@ def list_users(
             remaining, remaining_capped = seen, False  # the page ends the list: nothing left to count
         elif more and seen >= count_cap:
             remaining, remaining_capped = seen, True  # past the cap already
-        elif many and key is None:
-            remaining, remaining_capped = max(count_cap, seen), True
+        elif many and more and key is None:
+            remaining, remaining_capped = count_cap, True
         else:
-            remaining, remaining_capped = _count_upto(uow, query, count_cap)
+            # at least to the end of the page, so that a count past the last match is exact
+            remaining, remaining_capped = _count_upto(uow, query, max(count_cap, seen))
         return Page(
             items=user_views(uow, users),
             total=before + remaining,
             offset=before + offset,
             total_capped=before_capped or remaining_capped,
             offset_capped=before_capped,
+            more_after=more,
         )
 
 
@@ -335,8 +340,9 @@ def _first_nearby(
     key: str | None,
     count: int,
     offset: int,
+    nearby: int,
 ) -> list[User] | None:
-    """The first `count` matches after `offset`, looked for among the next NEARBY users of the tenant
+    """The first `count` matches after `offset`, looked for among the next `nearby` users of the tenant
     in sign-in name order (the (tenant_id, upn) index, each user compared); None when fewer match there.
 
     A search that matches many users finds its first page within a few hundred of them, where
@@ -345,7 +351,7 @@ def _first_nearby(
     walk = select(User.upn).where(User.tenant_id == tenant_id)
     if key is not None:
         walk = walk.where(User.upn > key)
-    bound = uow.session.scalar(walk.order_by(User.upn).offset(NEARBY - 1).limit(1))
+    bound = uow.session.scalar(walk.order_by(User.upn).offset(max(nearby, 1) - 1).limit(1))
     query = tenant_users(tenant_id, search=search, provider=provider, dialect=None)
     if enabled is not None:
         query = query.where(User.enabled == enabled)

@@ -38,11 +38,15 @@ class Page(Generic[T]):
     offset: int = 0
     total_capped: bool = False
     offset_capped: bool = False
+    # whether rows match after this page, where the list knows it apart from the counts
+    more_after: bool | None = None
 
     @property
     def truncated(self) -> bool:
         """Rows after this page match too."""
-        return self.total_capped or self.offset + len(self.items) < self.total
+        if self.more_after is not None:
+            return self.more_after
+        return self.offset + len(self.items) < self.total
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)
