@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterator
-from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 
 from dialconf.domain import numbers
 from dialconf.domain.ids import ConferenceId, parse_third_party_id
@@ -275,15 +273,14 @@ def list_users(
             query = query.where(User.enabled == enabled)
         key = normalise_upn(after) if after is not None else None
         many = False  # more than count_cap users match the search, known without counting again
-        if dialect == "sqlite" and search_needle(search):
-            matches = _all_matches(uow, query, count_cap) if count_cap else None
+        if search_needle(search) and count_cap:
+            matches = _all_matches(uow, query, count_cap, key)
             if matches is not None:
                 # every match is known from one read: the page, the count and where the page starts
-                start = bisect_right(matches, key, key=itemgetter(1)) if key is not None else 0
-                chosen = matches[start + offset : start + offset + limit]
-                users = _users_by_id(uow, [user_id for user_id, _ in chosen])
-                return Page(items=user_views(uow, users), total=len(matches), offset=start + offset)
-            many = bool(count_cap)
+                ids, start = matches
+                users = _users_by_id(uow, ids[start + offset : start + offset + limit])
+                return Page(items=user_views(uow, users), total=len(ids), offset=start + offset)
+            many = True
         before, before_capped = 0, False
         if key is not None:
             if count_cap:
@@ -293,8 +290,8 @@ def list_users(
             query = query.where(User.upn > key)
         # one more than the page: whether more users follow needs no count
         rows = None
-        if dialect == "sqlite" and search_needle(search):
-            # many matches (or not counted): the first ones in sign-in name order are likely near
+        if many:
+            # more matches than the cap: the first ones in sign-in name order are likely near
             rows = _first_nearby(uow, t.id, search, provider, enabled, key, limit + 1, offset, nearby)
         if rows is None:
             rows = list(uow.session.scalars(query.order_by(User.upn).limit(limit + 1).offset(offset)))
@@ -319,16 +316,19 @@ def list_users(
         )
 
 
-def _all_matches(uow: UnitOfWork, query: Select[Any], cap: int) -> list[tuple[int, str]] | None:
-    """(id, sign-in name) of every user `query` finds, by sign-in name; None when more than `cap` do.
-
-    One read of the matching rows, where a page and its count would read them twice. Only for SQLite,
-    whose order of sign-in names (BINARY, by code point) is Python's: PostgreSQL's collation differs.
+def _all_matches(
+    uow: UnitOfWork, query: Select[Any], cap: int, key: str | None
+) -> tuple[list[int], int] | None:
+    """The ids of every user `query` finds, by sign-in name, and how many of them come at or before
+    `key`; None when more than `cap` match. One read of the matching rows, where a page and its count
+    would read them twice; the database sorts and compares (its collation decides the order).
     """
-    rows = uow.session.execute(query.with_only_columns(User.id, User.upn).limit(cap + 1)).all()
+    found = query.with_only_columns(User.id, User.upn).limit(cap + 1).subquery()
+    at_or_before = found.c.upn <= key if key is not None else literal(False)
+    rows = uow.session.execute(select(found.c.id, at_or_before).order_by(found.c.upn)).all()
     if len(rows) > cap:
         return None
-    return sorted(((user_id, upn) for user_id, upn in rows), key=itemgetter(1))
+    return [row[0] for row in rows], sum(1 for row in rows if row[1])
 
 
 def _first_nearby(
