@@ -26,10 +26,14 @@ from dialconf.store.uow import UnitOfWork
 
 PROVIDERS = ("builtin", "third-party")
 MAX_LIST_LIMIT = 1000
-# list_users counts the matching users up to this many; a page then says "more than 10,000"
+# list_users counts the users of a list up to this many (index entries: cheap), and the matches of a
+# search up to SEARCH_COUNT_CAP (each checked against the search: ~1-3 µs a row); a page then says
+# "more than 10,000" or "more than 1,000"
 COUNT_CAP = 10_000
-# a search with many matches looks for its page among this many users in sign-in name order first
-NEARBY = 5_000
+SEARCH_COUNT_CAP = 1_000
+# a search with more matches than that looks for its page among this many users in sign-in name order
+# (the ix_users_tenant_names index, migration 0007) before it sorts every match
+NEARBY = 20_000
 
 
 def validate_upn(upn: str) -> str:
@@ -241,7 +245,7 @@ def list_users(
     offset: int = 0,
     enabled: bool | None = None,
     after: str | None = None,
-    count_cap: int = COUNT_CAP,
+    count_cap: int | None = None,
     nearby: int = NEARBY,
 ) -> Page[UserView]:
     """Users of a tenant, searched by sign-in name, display name, email or conference ID, by sign-in name.
@@ -249,13 +253,13 @@ def list_users(
     Two ways to page: `offset` skips that many matching users; `after` (the sign-in name of the last
     user of the previous page) continues right after it through the index, however deep the page
     (keyset paging; `offset` then counts from there). The page also counts the matching users, up to
-    `count_cap` of them (counting a million users costs far more than reading a page): with more,
-    `total_capped` is set and `total` is the cap. With `after` its `offset` is how many match before
+    `count_cap` of them (counting a million users costs far more than reading a page; by default
+    COUNT_CAP, or SEARCH_COUNT_CAP with a search): with more, `total_capped` is set and `total` is the cap. With `after` its `offset` is how many match before
     it (`offset_capped` when more than the cap do), so a surface can say "201-300 of 5,000".
     `count_cap=0` counts nothing beyond the page (the API, which shows no total, only whether more
     follow). `enabled` keeps only enabled (or disabled) users. services/search.py says what a search finds.
-    `nearby`: how many users, in sign-in name order, a SQLite search with more matches than the cap
-    looks through for its page before it sorts every match (docs/search.md).
+    `nearby`: how many users, in sign-in name order, a search with more matches than the cap looks
+    through for its page before it sorts every match (docs/search.md).
     """
     if provider is not None:
         validate_provider(provider)
@@ -263,6 +267,8 @@ def list_users(
         raise InvalidInput(f"limit must be 1 to {MAX_LIST_LIMIT}, not {limit}")
     if offset < 0:
         raise InvalidInput(f"offset must be 0 or more, not {offset}")
+    if count_cap is None:
+        count_cap = SEARCH_COUNT_CAP if search_needle(search) else COUNT_CAP
     if count_cap < 0:
         raise InvalidInput(f"count_cap must be 0 or more, not {count_cap}")
     with uow.read():
@@ -343,10 +349,12 @@ def _first_nearby(
     nearby: int,
 ) -> list[User] | None:
     """The first `count` matches after `offset`, looked for among the next `nearby` users of the tenant
-    in sign-in name order (the (tenant_id, upn) index, each user compared); None when fewer match there.
+    in sign-in name order; None when fewer match there.
 
-    A search that matches many users finds its first page within a few hundred of them, where
+    A search that matches many users finds its first page within a few thousand of them, where
     sorting every match reads them all; a search whose matches lie further on gets None and sorts.
+    The walk compares the names in the index (tenant_id, upn, display_name, email) without reading
+    the rows (migration 0007), then reads the page's users.
     """
     walk = select(User.upn).where(User.tenant_id == tenant_id)
     if key is not None:
@@ -359,9 +367,13 @@ def _first_nearby(
         query = query.where(User.upn > key)
     if bound is not None:
         query = query.where(User.upn <= bound)
-    rows = list(uow.session.scalars(query.order_by(User.upn).limit(count).offset(offset)))
+    ids = list(
+        uow.session.scalars(query.with_only_columns(User.id).order_by(User.upn).limit(count).offset(offset))
+    )
     # without a bound the walk reached the last user: what it found is all there is
-    return rows if len(rows) == count or bound is None else None
+    if len(ids) < count and bound is not None:
+        return None
+    return _users_by_id(uow, ids)
 
 
 def _users_by_id(uow: UnitOfWork, ids: list[int]) -> list[User]:
