@@ -360,7 +360,7 @@ def _first_nearby(
     if key is not None:
         walk = walk.where(User.upn > key)
     bound = uow.session.scalar(walk.order_by(User.upn).offset(max(nearby, 1) - 1).limit(1))
-    query = tenant_users(tenant_id, search=search, provider=provider, dialect=None)
+    query = tenant_users(tenant_id, search=search, provider=provider, dialect=None, in_order=True)
     if enabled is not None:
         query = query.where(User.enabled == enabled)
     if key is not None:

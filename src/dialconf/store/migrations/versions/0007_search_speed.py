@@ -4,7 +4,8 @@ One index, `ix_users_tenant_names`, for a search that matches many users (servic
 `_first_nearby`): it walks the tenant's users in sign-in name order and compares each sign-in name,
 display name and email with the search text, reading the index alone, not the rows:
 - SQLite: users (tenant_id, upn, display_name, email);
-- PostgreSQL: users (tenant_id, upn) INCLUDE (display_name, email).
+- PostgreSQL: users (tenant_id, upn) INCLUDE (id, display_name, email) (an index-only scan needs
+  every column the query reads, the id too; on SQLite the row id is in every index).
 Creating the index fills it with the users already there.
 
 Revision ID: 0007
@@ -26,7 +27,7 @@ INDEX = "ix_users_tenant_names"
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"CREATE INDEX {INDEX} ON users (tenant_id, upn) INCLUDE (display_name, email)")
+        op.execute(f"CREATE INDEX {INDEX} ON users (tenant_id, upn) INCLUDE (id, display_name, email)")
     else:
         op.create_index(INDEX, "users", ["tenant_id", "upn", "display_name", "email"], unique=False)
 
