@@ -254,12 +254,13 @@ def list_users(
     user of the previous page) continues right after it through the index, however deep the page
     (keyset paging; `offset` then counts from there). The page also counts the matching users, up to
     `count_cap` of them (counting a million users costs far more than reading a page; by default
-    COUNT_CAP, or SEARCH_COUNT_CAP with a search): with more, `total_capped` is set and `total` is the cap. With `after` its `offset` is how many match before
-    it (`offset_capped` when more than the cap do), so a surface can say "201-300 of 5,000".
-    `count_cap=0` counts nothing beyond the page (the API, which shows no total, only whether more
-    follow). `enabled` keeps only enabled (or disabled) users. services/search.py says what a search finds.
-    `nearby`: how many users, in sign-in name order, a search with more matches than the cap looks
-    through for its page before it sorts every match (docs/search.md).
+    COUNT_CAP, or SEARCH_COUNT_CAP with a search): with more, `total_capped` is set and `total` is
+    the cap. With `after` its `offset` is how many match before it (`offset_capped` when more than
+    the cap do), so a surface can say "201-300 of 5,000". `count_cap=0` counts nothing beyond the
+    page; whether more users follow is known either way (`Page.truncated`). `enabled` keeps only
+    enabled (or disabled) users. services/search.py says what a search finds; `nearby` is how many
+    users, in sign-in name order, a search with more matches than the cap looks through for its page
+    before it sorts every match (docs/search.md).
     """
     if provider is not None:
         validate_provider(provider)
