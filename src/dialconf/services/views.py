@@ -27,15 +27,25 @@ class View:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a list, and how many rows match in all: a surface says when it shows only part."""
+    """One page of a list, and how many rows match in all: a surface says when it shows only part.
+
+    A list may stop counting at a cap (users.list_users): `total_capped` then says that more than
+    `total` rows match, and `offset_capped` that `offset` or more rows come before the page.
+    """
 
     items: list[T]
     total: int
     offset: int = 0
+    total_capped: bool = False
+    offset_capped: bool = False
+    # whether rows match after this page, where the list knows it apart from the counts
+    more_after: bool | None = None
 
     @property
     def truncated(self) -> bool:
         """Rows after this page match too."""
+        if self.more_after is not None:
+            return self.more_after
         return self.offset + len(self.items) < self.total
 
     def __iter__(self) -> Iterator[T]:

@@ -389,12 +389,18 @@ class SignInFailure(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-# Search structures that only one database has, made by migration 0004 beside the models' tables:
+# Search structures that only one database has (or each its own way), made by migrations 0004 and 0007 beside the models' tables:
 # SQLite's FTS5 trigram table over users (the table, its shadow tables and the triggers that keep it
 # in step) and PostgreSQL's pg_trgm GIN indexes. The models do not describe them, so the comparison
 # of models and migrations leaves them out by these names (services/search.py uses them).
 SEARCH_TABLE = "users_search"
-SEARCH_INDEXES = ("ix_users_upn_trgm", "ix_users_display_name_trgm", "ix_users_email_trgm")
+SEARCH_INDEXES = (
+    "ix_users_upn_trgm",
+    "ix_users_display_name_trgm",
+    "ix_users_email_trgm",
+    # migration 0007: (tenant_id, upn) with the names, as index columns (SQLite) or INCLUDE (PostgreSQL)
+    "ix_users_tenant_names",
+)
 
 
 def is_search_structure(name: str | None) -> bool:
