@@ -155,6 +155,24 @@ def test_thousands_are_separated_in_the_capped_list_note(capsys: pytest.CaptureF
     assert capsys.readouterr().err == "showing 100 of 1,001; use --limit or --all\n"
 
 
+def test_a_list_that_stopped_counting_says_more_than_the_cap(
+    cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_tenant(cli)
+    upns = _import(cli, tmp_path, 12)
+    operator = Actor.operator()
+    first = users.list_users(cli.uow(), tenant="contoso", actor=operator, limit=3, count_cap=5)
+    assert (first.total, first.total_capped, first.truncated) == (5, True, True)
+    note_truncated(first)
+    assert capsys.readouterr().err == "showing 3 of more than 5; use --limit or --all\n"
+    deep = users.list_users(cli.uow(), tenant="contoso", actor=operator, limit=3, after=upns[7], count_cap=5)
+    assert [v.upn for v in deep] == upns[8:11] and deep.offset_capped and deep.truncated
+    note_truncated(deep, options="--limit, --after or --all")
+    assert capsys.readouterr().err == "showing 3 after more than 5 of more than 9; use --limit, --after or --all\n"
+    last = users.list_users(cli.uow(), tenant="contoso", actor=operator, limit=3, after=upns[9], count_cap=5)
+    assert [v.upn for v in last] == upns[10:] and last.offset_capped and not last.truncated
+
+
 def test_every_row_is_read_in_keyset_batches_without_gaps_or_repeats(cli: Cli, tmp_path: Path) -> None:
     seed_tenant(cli)
     upns = _import(cli, tmp_path, 23)

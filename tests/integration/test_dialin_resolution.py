@@ -58,3 +58,27 @@ def test_the_answer_carries_the_service_numbers_language(uow: UnitOfWork, ada: s
 def test_a_number_that_is_no_phone_number_is_refused(uow: UnitOfWork, ada: str) -> None:
     with pytest.raises(InvalidPhoneNumber):
         dialin.lookup(uow, number="tel:hello", digits=ada, actor=OPERATOR)
+
+
+def test_a_joining_call_is_resolved_with_one_statement_and_no_transaction_around_it(
+    uow: UnitOfWork, ada: str
+) -> None:
+    from typing import Any
+
+    from sqlalchemy import event
+
+    with uow:
+        engine = uow.session.get_bind()
+    sent: list[str] = []
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement.split()[0].upper())
+
+    dialin.lookup(uow, number="+14255550100", digits=ada, actor=OPERATOR)  # the first call parses and compiles
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        found = dialin.lookup(uow, number="+14255550100", digits=ada, caller="+12065550111", actor=OPERATOR)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+    assert found.result == "join"
+    assert sent == ["SELECT"]  # no BEGIN, no write: the caller's lockout is read in the same statement

@@ -44,3 +44,32 @@ def test_a_failed_job_is_retried_after_its_backoff_and_then_succeeds(database_ur
     assert (retried.id, retried.state, retried.attempts, retried.meetings_updated) == (failed.id, "succeeded", 2, 1)
     assert meetings.show_meeting(uow, meeting_id=meeting.id, actor=OPERATOR).conference_id == new_id
     assert meeting_migrations.run_due_jobs(uow, actor=OPERATOR) == []
+
+
+def test_a_due_job_that_another_worker_tried_meanwhile_is_left_to_its_new_backoff(database_url: str) -> None:
+    # two workers find the same failed job due; the second to lock it sees one more try than it saw
+    clock = FakeClock()
+    uow = make_uow(database_url, clock=clock)
+    make_tenant(uow)
+    make_user(uow, ADA)
+    start = clock.current + timedelta(days=7)
+    meetings.schedule_meeting(
+        uow,
+        organizer=ADA,
+        subject="Sync",
+        start=start.isoformat(),
+        end=(start + timedelta(hours=1)).isoformat(),
+        attendees=["bob@example.com"],
+        actor=OPERATOR,
+    )
+    tenants.set_id_mode(uow, name="contoso", mode="dynamic", actor=OPERATOR)
+    failed = meeting_migrations.migrate_organizer(uow, upn=ADA, actor=OPERATOR)
+    clock.advance(seconds=60)
+    seen = failed.attempts  # what both workers read when they listed the due jobs
+
+    first = meeting_migrations.run_job(uow, job_id=failed.id, actor=OPERATOR, seen_attempts=seen)
+    assert first is not None and (first.state, first.attempts) == ("failed", 2)
+    second = meeting_migrations.run_job(uow, job_id=failed.id, actor=OPERATOR, seen_attempts=seen)
+    assert second is None
+    (job,) = meeting_migrations.migration_status(uow, actor=OPERATOR, upn=ADA)
+    assert (job.state, job.attempts) == ("failed", 2)

@@ -209,6 +209,45 @@ def test_search_finds_the_same_users_as_a_plain_filter_in_sign_in_name_order(
     assert [view.upn for batch in batches for view in batch] == expected
 
 
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), rows=ROWS)
+def test_a_capped_count_and_the_nearby_walk_page_through_the_same_users_and_never_overstate(
+    world: World, data: st.DataObject, rows: list[Row]
+) -> None:
+    """With counts stopped at a small cap and a short walk (so every way of finding a page is taken),
+    the pages hold the same users, and a count is exact or says that more match than it gives."""
+    written = world.replace_rows(rows)
+    search = data.draw(searches(rows) | st.just(""), label="search")
+    expected = world.expected(search or None, written)
+    cap = data.draw(st.integers(0, 4), label="count_cap")
+    nearby = data.draw(st.integers(1, 4), label="nearby")
+    limit = data.draw(st.integers(1, 3), label="limit")
+    options: dict[str, Any] = {"search": search or None, "count_cap": cap, "nearby": nearby, "limit": limit}
+
+    paged: list[str] = []
+    while True:
+        after = paged[-1] if paged else None
+        page = users.list_users(world.uow, tenant="contoso", actor=OPERATOR, after=after, **options)
+        if page.total_capped:
+            assert page.total < len(expected)
+        else:
+            assert page.total == len(expected)
+        if page.offset_capped:
+            assert page.offset <= len(paged) and page.total_capped
+        else:
+            assert page.offset == len(paged)
+        paged.extend(view.upn for view in page)
+        if not page.truncated:
+            break
+    assert paged == expected
+
+    offset = data.draw(st.integers(0, len(expected) + 1), label="offset")
+    page = users.list_users(world.uow, tenant="contoso", actor=OPERATOR, offset=offset, **options)
+    assert [view.upn for view in page] == expected[offset : offset + limit]
+    assert page.truncated == (offset + limit < len(expected))
+    assert page.total < len(expected) if page.total_capped else page.total == len(expected)
+
+
 def test_a_conference_id_typed_with_spaces_and_hash_finds_its_owner(world: World) -> None:
     assert world.ada.conference_id is not None
     typed = format_for_callers(world.ada.conference_id)  # '123 456 7#'

@@ -1,4 +1,4 @@
-"""Migration 0004 indexes the users that were there before it, and its downgrade removes the search structures."""
+"""Migrations 0004 and 0007 index the users that were there before them, and their downgrades remove the search structures."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, inspect, text
 
 from dialconf.domain.roles import Actor
 from dialconf.services import users
@@ -68,3 +68,39 @@ def test_users_enabled_before_the_migration_are_found_after_it(url_at_0003: str)
     # and a user enabled afterwards is found too (the triggers, on SQLite)
     make_user(make_uow(url_at_0003), "hopper@contoso.com")
     assert found("hopp") == ["hopper@contoso.com"]
+
+
+def test_migration_0007_indexes_the_users_already_there_and_a_search_with_many_matches_walks_it(
+    url_at_0003: str,
+) -> None:
+    engine = make_engine(url_at_0003)
+    _alembic(engine, "upgrade", "head")
+    make_tenant(make_uow(url_at_0003), "contoso")
+    upns = [make_user(make_uow(url_at_0003), f"user{i}@contoso.com").upn for i in range(4)]
+    _alembic(engine, "downgrade", "0006")
+    with engine.connect() as conn:
+        assert "ix_users_tenant_names" not in _indexes(conn)
+    _alembic(engine, "upgrade", "head")  # 0007 over the users already there
+    with engine.connect() as conn:
+        assert "ix_users_tenant_names" in _indexes(conn)
+        if engine.dialect.name == "sqlite":
+            # INDEXED BY fails where the index is missing; the count reads the index's entries alone
+            indexed = conn.execute(
+                text("SELECT count(*) FROM users INDEXED BY ix_users_tenant_names WHERE tenant_id > 0")
+            ).scalar_one()
+            assert indexed == len(upns)
+        else:
+            assert conn.execute(
+                text("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_users_tenant_names'::regclass")
+            ).scalar_one()
+    engine.dispose()
+
+    # more matches than the count cap: the page is found by the walk in sign-in name order
+    page = users.list_users(
+        make_uow(url_at_0003), tenant="contoso", actor=OPERATOR, search="user", limit=2, count_cap=1
+    )
+    assert [view.upn for view in page] == sorted(upns)[:2] and page.total_capped and page.truncated
+
+
+def _indexes(conn: Connection) -> set[str]:
+    return {index["name"] for index in inspect(conn).get_indexes("users") if index["name"]}

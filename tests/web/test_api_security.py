@@ -122,7 +122,7 @@ ROUTES = [
         _body(upn="new-{n.upn}", tenant="{n.tenant}", email="{n.upn}", name="New One"),
         names_object=True,
     ),
-    Route("GET", "/api/v1/users/{upn:path}", HELPDESK_MAY, _none, names_tenant=False, names_object=True),
+    Route("GET", "/api/v1/users/{upn:user_only}", HELPDESK_MAY, _none, names_tenant=False, names_object=True),
     Route(
         "POST",
         "/api/v1/users/{upn:path}/disable",
@@ -229,6 +229,7 @@ def _url(route: Route, names: Names) -> tuple[str, Any]:
     path = (
         route.path.replace("{tenant}", quote(names.tenant, safe=""))
         .replace("{upn:path}", quote(names.upn, safe="@"))
+        .replace("{upn:user_only}", quote(names.upn, safe="@"))
         .replace("{number}", quote(names.number, safe=""))
         .replace("{mail_id}", str(names.mail))
         .replace("{meeting_id}", str(names.meeting))

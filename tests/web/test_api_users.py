@@ -251,3 +251,25 @@ def test_the_session_cookie_with_the_csrf_header_works_for_actions(client: TestC
     assert client.post(_user(ADA) + "/pin/reset").status_code == 403
     answer = client.post(_user(ADA) + "/pin/reset", headers={"X-CSRF-Token": csrf})
     assert answer.status_code == 200 and answer.json()["pin"].isdigit()
+
+
+@pytest.mark.parametrize(
+    ("action", "allowed"),
+    [
+        ("/pin/reset", "POST"),
+        ("/conference-id/reset", "POST"),
+        ("/conference-info/send", "POST"),
+        ("/disable", "POST"),
+        ("/conference-id", "PUT"),
+        ("/acp", "PUT"),
+        ("/default-numbers", "PUT"),
+    ],
+)
+def test_a_get_on_a_user_action_path_is_a_405_naming_the_method_it_takes(
+    client: TestClient, world: ApiWorld, action: str, allowed: str
+) -> None:
+    answer = client.get(_user(ADA) + action, headers=world.bearer(ADMIN))
+    _problem(answer, 405, "/errors/http-405")
+    assert answer.headers["allow"] == allowed
+    # the user itself is still shown by its own path
+    assert client.get(_user(ADA), headers=world.bearer(ADMIN)).json()["upn"] == ADA

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from dialconf.domain.roles import Actor
 from dialconf.services import dialin
-from tests.web.conftest import WebWorld
+from tests.web.conftest import ADMIN, WebWorld, sign_in
 
 MUC = "conference.meet.contoso.com"
 
@@ -91,3 +91,58 @@ def test_a_call_to_a_mapped_id_resolves_to_the_jitsi_room(jitsi: WebWorld, clien
         None,
         "participant",
     )
+
+
+def test_over_the_room_cap_the_mapper_creates_no_room_and_existing_rooms_still_resolve(
+    jitsi: WebWorld, client: TestClient
+) -> None:
+    jitsi.cli.ok("tenant", "set", "contoso", "--jitsi-max-rooms", "2")
+    _, first = _map(client, f"conference=one@{MUC}")
+    _, second = _map(client, f"conference=two@{MUC}")
+    for room in ("three", "four", "three"):
+        assert _map(client, f"conference={room}@{MUC}") == (
+            404,
+            {
+                "message": "No conference mapping was found: this Jitsi deployment has reached its limit "
+                "of dial-in rooms",
+                "conference": False,
+            },
+        )
+    assert _map(client, f"conference=One@{MUC}") == (200, first)  # mapped before the cap: still there
+    assert _map(client, f"id={second['id']}") == (200, second)
+    events = jitsi.cli.ok("audit", "list", "--tenant", "contoso", "--json")
+    full = [e for e in events if e["action"] == "jitsi.rooms.full"]
+    assert len(full) == 1  # one event for the whole episode, not one per refusal
+    assert "2 rooms are mapped and the limit is 2" in full[0]["detail"]
+    assert full[0]["actor"] == "jitsi conference mapper"
+
+
+def test_raising_the_room_cap_ends_the_episode_and_the_next_one_is_audited_again(
+    jitsi: WebWorld, client: TestClient
+) -> None:
+    jitsi.cli.ok("tenant", "set", "contoso", "--jitsi-max-rooms", "1")
+    assert _map(client, f"conference=one@{MUC}")[0] == 200
+    assert _map(client, f"conference=two@{MUC}")[0] == 404
+    shown = jitsi.cli.ok("tenant", "set", "contoso", "--jitsi-max-rooms", "2", "--json")
+    assert shown["jitsi_max_rooms"] == 2
+    assert _map(client, f"conference=two@{MUC}")[0] == 200
+    assert _map(client, f"conference=three@{MUC}")[0] == 404
+    events = jitsi.cli.ok("audit", "list", "--tenant", "contoso", "--json")
+    assert [e["action"] for e in events].count("jitsi.rooms.full") == 2
+
+
+def test_the_room_cap_is_a_tenant_setting_of_the_cli_the_api_and_the_settings_page(
+    jitsi: WebWorld, client: TestClient
+) -> None:
+    assert jitsi.cli.ok("tenant", "show", "contoso", "--json")["jitsi_max_rooms"] == 10_000  # the default
+    token = sign_in(client, ADMIN)
+    answer = client.patch(
+        "/api/v1/tenants/contoso/settings", json={"jitsi_max_rooms": 250}, headers={"X-CSRF-Token": token}
+    )
+    assert answer.status_code == 200 and answer.json()["jitsi_max_rooms"] == 250
+    too_many = client.patch(
+        "/api/v1/tenants/contoso/settings", json={"jitsi_max_rooms": 2_000_000}, headers={"X-CSRF-Token": token}
+    )
+    assert too_many.status_code == 422
+    page = client.get("/settings")
+    assert "Jitsi rooms the public conference mapper may create" in page.text and ">250<" in page.text

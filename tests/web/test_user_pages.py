@@ -7,7 +7,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import ENABLE_ADA
+from dialconf.domain.roles import Actor
+from dialconf.services import users
+from dialconf.web.pages_users import count_line
+from tests.conftest import ENABLE_ADA, make_uow
 from tests.web.conftest import ADMIN, HELPDESK, WebWorld, sign_in
 
 ADA = "ada@contoso.com"
@@ -142,3 +145,23 @@ def test_next_page_continues_after_the_last_sign_in_name_shown(
     assert 'rel="next"' not in second.text
     previous = re.search(r'href="([^"]+)" rel="prev"', second.text)
     assert previous is not None and "page=1" in previous.group(1)
+
+
+def test_the_count_line_says_more_than_the_cap_when_the_list_stopped_counting(
+    web_world: WebWorld, tmp_path: Path
+) -> None:
+    rows = "".join(f"user{n:02d}@contoso.com,user{n:02d}@contoso.com,User {n:02d}\n" for n in range(12))
+    (tmp_path / "users.csv").write_text("upn,email,name\n" + rows)
+    web_world.cli.ok("user", "import", str(tmp_path / "users.csv"), "--tenant", "contoso", "--no-email")
+
+    def line(**options: object) -> str:
+        page = users.list_users(make_uow(web_world.url), tenant="contoso", actor=Actor.operator(), **options)  # type: ignore[arg-type]
+        return count_line(page)
+
+    assert line(limit=5) == "Showing 1–5 of 12 users."
+    assert line(limit=5, count_cap=10) == "Showing 1–5 of more than 10 users."
+    assert line(limit=5, count_cap=10, after="user10@contoso.com") == (
+        "Showing 1 user beyond the first 10 of more than 11."
+    )
+    assert line(search="user", limit=5, count_cap=10) == "Showing 1–5 of more than 10 users."
+    assert line(search="user1", limit=5, count_cap=10) == "Showing 1–2 of 2 users."

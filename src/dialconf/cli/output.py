@@ -100,13 +100,20 @@ def show_list(
 
 
 def note_truncated(page: Page[Any], *, options: str = "--limit or --all") -> None:
-    """Say on stderr that a list shows only part of what matches: 'showing 100 of 1,001; use ...'."""
+    """Say on stderr that a list shows only part of what matches: 'showing 100 of 1,001; use ...'.
+
+    A list that stopped counting says so: 'showing 100 of more than 10,000', and for a page deep
+    behind --after 'showing 100 after more than 10,000 of more than 10,000'.
+    """
     if not page.truncated:
         return
     shown = f"{len(page.items):,}"
-    if page.offset:
+    if page.offset_capped:
+        shown = f"{len(page.items):,} after more than {page.offset:,}"
+    elif page.offset:
         shown = f"{page.offset + 1:,}-{page.offset + len(page.items):,}" if page.items else "none"
-    print(f"showing {shown} of {page.total:,}; use {options}", file=sys.stderr)
+    total = f"more than {page.total:,}" if page.total_capped else f"{page.total:,}"
+    print(f"showing {shown} of {total}; use {options}", file=sys.stderr)
 
 
 def say(message: str) -> None:

@@ -20,6 +20,7 @@ from dialconf.errors import AdminNotFound
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
     from dialconf.store.uow import UnitOfWork
 
@@ -85,14 +86,16 @@ class Runtime:
         return self._uow()
 
     def _uow(self) -> UnitOfWork:
-        from dialconf.store.db import make_session_factory
         from dialconf.store.uow import UnitOfWork
 
-        return UnitOfWork(
-            make_session_factory(self._engine),
-            pin_key=self._pin_key,
-            public_url=self.settings.public_url,
-        )
+        return UnitOfWork(self._session_factory, pin_key=self._pin_key, public_url=self.settings.public_url)
+
+    @cached_property
+    def _session_factory(self) -> sessionmaker[Session]:
+        # one per process: `dialconf agi` and `dialconf up` build a unit of work per call
+        from dialconf.store.db import make_session_factory
+
+        return make_session_factory(self._engine)
 
     @cached_property
     def _pin_key(self) -> Callable[[], bytes]:

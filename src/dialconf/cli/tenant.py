@@ -41,6 +41,7 @@ def _show(view: TenantView, as_json: bool) -> None:
                 f"{view.dialin_bridge_delay_seconds} s",
             ),
             ("Jitsi MUC domain", view.jitsi_muc_domain or "-"),
+            ("Jitsi rooms the mapper may create", view.jitsi_max_rooms),
             ("CalDAV calendar", _caldav(view)),
             ("bridges", view.bridges),
         ],
@@ -206,6 +207,12 @@ def set_(
         metavar="DOMAIN",
         help="Jitsi Meet MUC domain whose rooms get this tenant's IDs ('' clears it; operator only).",
     ),
+    jitsi_max_rooms: int | None = Option(
+        None,
+        "--jitsi-max-rooms",
+        metavar="N",
+        help="Rooms the public Jitsi conference mapper may create (0-1000000; default 10000).",
+    ),
     caldav_url: str | None = Option(
         None,
         "--caldav-url",
@@ -254,6 +261,7 @@ def set_(
                 "dialin_caller_lockout_minutes": dialin_caller_lockout,
                 "dialin_bridge_max_failures": dialin_bridge_max_failures,
                 "dialin_bridge_delay_seconds": dialin_bridge_delay,
+                "jitsi_max_rooms": jitsi_max_rooms,
             }.items()
             if value is not None
         },

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import BindParameter, Row, Select, String, and_, bindparam, select
@@ -87,19 +87,16 @@ def lookup(
     dialed = dialed_e164(uow, number)
     caller_key = _caller_key(caller)
     typed = clean_digits(digits)
-    with uow.read():
-        now = uow.now()
-        # Core on the session's connection: the statement is built once, and no ORM layer runs per call
-        call = (
-            uow.session.connection()
-            .execute(_resolve_statement(), {"dialed": dialed, "caller": caller_key, "typed": typed})
-            .one_or_none()
-        )
+    now = uow.now()
+    # one Core statement (built once) on a pooled connection: no Session, no ORM, no transaction
+    with uow.statement() as conn:
+        call = conn.execute(
+            _RESOLVE, {"dialed": dialed, "caller": caller_key, "typed": typed}
+        ).one_or_none()
     if call is None or (actor.tenant_id is not None and call.tenant_id != actor.tenant_id):
         # a pbx account of one tenant resolves only its tenant's numbers, and learns nothing of others
         unknown = f"{dialed} is not a dial-in number of this service"
         return LookupResult(result="reject", reason=unknown, detail=unknown)
-    policy = policy or CallerPolicy.of_tenant(call)
     # over the bridge limit every call is slowed down, right or wrong: a delay the PBX plays first
     slowed = call.bridge_slowed_since is not None and now - call.bridge_slowed_since < BRIDGE_WINDOW
     where: dict[str, Any] = {
@@ -118,6 +115,7 @@ def lookup(
         )
     why_not = _why_not_valid(call, typed)
     if why_not is not None:
+        policy = policy or CallerPolicy.of_tenant(call)
         with uow:
             locked_until = _count_failure(uow, call.bridge_id, caller_key, policy, now)
             if _count_bridge_failure(uow, call, now, actor):
@@ -148,11 +146,12 @@ def number_language(uow: UnitOfWork, *, number: str, actor: Actor) -> str | None
         dialed = dialed_e164(uow, number)
     except InvalidPhoneNumber:
         return None
-    query = select(ServiceNumber.primary_language).where(ServiceNumber.e164 == dialed)
-    if actor.tenant_id is not None:
-        query = query.where(ServiceNumber.tenant_id == actor.tenant_id)
-    with uow.read():
-        return uow.session.scalar(query)
+    with uow.statement() as conn:
+        row = conn.execute(_LANGUAGE, {"dialed": dialed}).one_or_none()
+    if row is None or (actor.tenant_id is not None and row.tenant_id != actor.tenant_id):
+        return None
+    language: str | None = row.primary_language
+    return language
 
 
 def dialed_e164(uow: UnitOfWork, number: str) -> str:
@@ -197,14 +196,24 @@ _VISUAL = re.compile(r"[\s().\-/]")
 
 
 def _is_service_number(uow: UnitOfWork, e164: str) -> bool:
-    with uow.read():
-        return uow.session.scalar(select(ServiceNumber.id).where(ServiceNumber.e164 == e164)) is not None
+    with uow.statement() as conn:
+        return conn.execute(_NUMBER, {"dialed": e164}).first() is not None
+
+
+def _number_statement() -> Select[int]:
+    return select(ServiceNumber.id).where(ServiceNumber.e164 == bindparam("dialed", type_=String()))
+
+
+def _language_statement() -> Select[str, int]:
+    return select(ServiceNumber.primary_language, ServiceNumber.tenant_id).where(
+        ServiceNumber.e164 == bindparam("dialed", type_=String())
+    )
 
 
 def _national_match(uow: UnitOfWork, digits: str) -> str | None:
     """The service number that `digits`, read as a national number of its own country, is."""
-    with uow.read():
-        countries = uow.session.scalars(select(ServiceNumber.country).distinct()).all()
+    with uow.statement() as conn:
+        countries = conn.scalars(select(ServiceNumber.country).distinct()).all()
     for country in sorted({c for c in countries if c} | {"US"}):
         try:
             e164 = _parse(digits, region=country)
@@ -215,7 +224,6 @@ def _national_match(uow: UnitOfWork, digits: str) -> str | None:
     return None
 
 
-@cache
 def _resolve_statement() -> Select[*tuple[Any, ...]]:
     """One query: the dialed number's bridge and tenant, the caller's lockout, the typed ID and its owner.
 
@@ -269,6 +277,14 @@ def _resolve_statement() -> Select[*tuple[Any, ...]]:
         .outerjoin(User, User.id == ConferenceIdRow.owner_user_id)
         .where(ServiceNumber.e164 == dialed)
     )
+
+
+# built once, at import: a statement object built lazily by parallel threads (`dialconf agi` resolves in
+# several) could be built twice, and SQLAlchemy then adapts the cached result columns of the one it
+# compiled first to the other on every execution, which costs more than the query itself
+_NUMBER = _number_statement()
+_LANGUAGE = _language_statement()
+_RESOLVE = _resolve_statement()
 
 
 def _why_not_valid(call: Row[Any], typed: str) -> str | None:

@@ -7,6 +7,10 @@ hands it to Jigasi in the `Jitsi-Conference-Room` header (docs/jitsi.md).
 
 Jitsi lowercases room names and URL-encodes them (encodeURIComponent) before it asks, and some
 clients send them unencoded: `Standup`, `standup` and `%C3%A9quipe` / `équipe` fold to one room.
+
+The mapper is public (Jitsi's browser client calls it without credentials), so the rooms it creates
+are capped per tenant (`tenant set --jitsi-max-rooms`): over the cap it creates none, rooms already
+mapped still resolve, and the first refusal of each episode writes the audit event `jitsi.rooms.full`.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from dialconf.domain import numbers
 from dialconf.domain.ids import clean_digits
+from dialconf.domain.roles import Actor, Role
 from dialconf.errors import InvalidInput, NotFound
 from dialconf.services import conference_ids
+from dialconf.services.common import audit
 from dialconf.store.models import Bridge, ConferenceIdRow, JitsiRoom, ServiceNumber, Tenant
 from dialconf.store.uow import UnitOfWork
 
@@ -31,8 +37,21 @@ _URI_SAFE = "-_.!~*'()"  # what encodeURIComponent leaves as it is
 class JitsiRoomNotFound(NotFound):
     """No tenant serves this MUC domain, or no room has this ID."""
 
+    def __init__(self, message: str = "No conference mapping was found") -> None:
+        super().__init__(message)
+
+
+class JitsiRoomsFull(JitsiRoomNotFound):
+    """The tenant's mapper has created as many rooms as its cap allows: a new room gets no ID."""
+
     def __init__(self) -> None:
-        super().__init__("No conference mapping was found")
+        super().__init__(
+            "No conference mapping was found: this Jitsi deployment has reached its limit of dial-in rooms"
+        )
+
+
+# who the audit names for what the anonymous public mapper does (only the name is recorded)
+MAPPER = Actor(name="jitsi conference mapper", role=Role.PBX)
 
 
 @dataclass(frozen=True)
@@ -59,19 +78,23 @@ def fold_room(conference: str) -> str:
     return f"{quote(node.lower(), safe=_URI_SAFE)}@{domain}"
 
 
-def id_for_room(uow: UnitOfWork, *, conference: str) -> Mapping:
-    """The room's persistent conference ID, allocated the first time the room is asked for."""
+def id_for_room(uow: UnitOfWork, *, conference: str, client: str | None = None) -> Mapping:
+    """The room's persistent conference ID, allocated the first time the room is asked for.
+
+    JitsiRoomsFull when the room is new and the tenant's cap of mapped rooms is reached; `client`
+    (the asking address) is named in the audit event of the episode.
+    """
     room = fold_room(conference)
     domain = room.rpartition("@")[2]
     for _ in range(2):  # a parallel first request for the same room: the second reads the first's ID
         try:
-            return _map(uow, room, domain)
+            return _map(uow, room, domain, client)
         except IntegrityError:
             continue
-    return _map(uow, room, domain)
+    return _map(uow, room, domain, client)
 
 
-def _map(uow: UnitOfWork, room: str, domain: str) -> Mapping:
+def _map(uow: UnitOfWork, room: str, domain: str, client: str | None) -> Mapping:
     with uow:
         tenant_id = uow.session.scalar(select(Tenant.id).where(Tenant.jitsi_muc_domain == domain))
         if tenant_id is None:
@@ -83,18 +106,29 @@ def _map(uow: UnitOfWork, room: str, domain: str) -> Mapping:
         )
         if held is not None:
             return Mapping(room, held)
+        # the bridge's row lock (the allocator takes it anyway) also makes count-then-create one step:
+        # parallel new rooms of one tenant cannot all pass the cap
         bridge = uow.session.scalars(
-            select(Bridge).where(Bridge.tenant_id == tenant_id).order_by(Bridge.id)
+            select(Bridge).where(Bridge.tenant_id == tenant_id).order_by(Bridge.id).limit(1).with_for_update()
         ).first()
         if bridge is None:
             raise JitsiRoomNotFound()
-        # a room whose ID was released (quarantined) gets a new one
+        tenant = uow.session.get_one(Tenant, tenant_id, populate_existing=True)
+        # a room whose ID was released (quarantined) gets a new one, in its own place under the cap
         stale = uow.session.scalars(
             select(JitsiRoom).where(JitsiRoom.tenant_id == tenant_id, JitsiRoom.room == room)
         ).one_or_none()
         if stale is not None:
             uow.session.delete(stale)
             uow.session.flush()
+        else:
+            rooms = uow.session.scalar(
+                select(func.count()).select_from(JitsiRoom).where(JitsiRoom.tenant_id == tenant_id)
+            )
+            if (rooms or 0) >= tenant.jitsi_max_rooms:
+                _refuse(uow, tenant, rooms or 0, client)
+        if tenant.jitsi_rooms_full_since is not None:
+            tenant.jitsi_rooms_full_since = None  # under the cap again (raised, or rooms gone): episode over
         digits = conference_ids.allocate(uow, bridge, owner_user_id=None, kind=KIND).digits
         row_id = uow.session.scalar(
             select(ConferenceIdRow.id).where(
@@ -107,6 +141,27 @@ def _map(uow: UnitOfWork, room: str, domain: str) -> Mapping:
         )
         uow.commit()
         return Mapping(room, digits)
+
+
+def _refuse(uow: UnitOfWork, tenant: Tenant, rooms: int, client: str | None) -> None:
+    """Refuse a new room over the cap; the first refusal of an episode is audited (and committed)."""
+    if tenant.jitsi_rooms_full_since is None:
+        tenant.jitsi_rooms_full_since = uow.now()
+        asked = f" (first refused for {client})" if client else ""
+        audit(
+            uow,
+            MAPPER,
+            "jitsi.rooms.full",
+            f"{tenant.name}/{tenant.jitsi_muc_domain}",
+            tenant_id=tenant.id,
+            detail=(
+                f"the Jitsi conference mapper refuses new rooms{asked}: {rooms} rooms are mapped and the "
+                f"limit is {tenant.jitsi_max_rooms} (dialconf tenant set {tenant.name} --jitsi-max-rooms N); "
+                "rooms already mapped still resolve"
+            ),
+        )
+        uow.commit()
+    raise JitsiRoomsFull()
 
 
 def room_for_id(uow: UnitOfWork, *, digits: str) -> Mapping:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import overload
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import OperationalError
@@ -244,8 +245,8 @@ def run_due_jobs(uow: UnitOfWork, *, actor: Actor, limit: int = 100) -> list[Mig
     require(actor, Permission.RUN_SERVICES)
     with uow.read():
         due = list(
-            uow.session.scalars(
-                select(MeetingMigration.id)
+            uow.session.execute(
+                select(MeetingMigration.id, MeetingMigration.attempts)
                 .where(
                     MeetingMigration.state.in_(("pending", "failed")),
                     MeetingMigration.next_attempt_at <= uow.now(),
@@ -255,9 +256,11 @@ def run_due_jobs(uow: UnitOfWork, *, actor: Actor, limit: int = 100) -> list[Mig
             )
         )
     ran = []
-    for job_id in due:
+    for job_id, attempts in due:
         try:
-            ran.append(run_job(uow, job_id=job_id, actor=actor))
+            view = run_job(uow, job_id=job_id, actor=actor, seen_attempts=attempts)
+            if view is not None:
+                ran.append(view)
         except (OperationalError, DatabaseUnavailable):
             raise  # the database, not the job: the caller waits and tries again
         except Exception as exc:  # a bug met by one organizer's job must not hold up everyone else's
@@ -265,13 +268,23 @@ def run_due_jobs(uow: UnitOfWork, *, actor: Actor, limit: int = 100) -> list[Mig
     return ran
 
 
-def run_job(uow: UnitOfWork, *, job_id: int, actor: Actor) -> MigrationView:
-    """Run one job in one transaction: succeeded with how many meetings were updated, or failed with why."""
+@overload
+def run_job(uow: UnitOfWork, *, job_id: int, actor: Actor) -> MigrationView: ...
+@overload
+def run_job(uow: UnitOfWork, *, job_id: int, actor: Actor, seen_attempts: int) -> MigrationView | None: ...
+def run_job(uow: UnitOfWork, *, job_id: int, actor: Actor, seen_attempts: int | None = None) -> MigrationView | None:
+    """Run one job in one transaction: succeeded with how many meetings were updated, or failed with why.
+
+    With `seen_attempts` (how many tries the job had when it was found due), a job that another
+    worker tried meanwhile is left alone (None): its backoff runs from that try.
+    """
     try:
         with uow:
             job = uow.session.get(MeetingMigration, job_id, with_for_update=True)
             if job is None:
                 raise InvalidInput(f"migration job {job_id} does not exist")
+            if seen_attempts is not None and job.attempts != seen_attempts:
+                return None
             user = uow.session.get(User, job.organizer_id)
             tenant = uow.session.get(Tenant, job.tenant_id)
             assert user is not None and tenant is not None

@@ -18,7 +18,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, table, text, union
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TextClause,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    union,
+)
 
 from dialconf.domain.ids import clean_digits
 from dialconf.store.models import Bridge, ConferenceIdRow, User
@@ -51,22 +63,33 @@ def _fts_phrase(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
 
-def text_condition(needle: str) -> ColumnElement[bool]:
-    """The exact text match, the same on every database (and what the PostgreSQL GIN indexes serve)."""
+def text_condition(needle: str, *, unindexed: bool = False) -> ColumnElement[bool]:
+    """The exact text match, the same on every database (and what the PostgreSQL GIN indexes serve).
+
+    `unindexed` writes each column as `column || ''`, the same value, which no trigram index serves:
+    for a walk through the users in sign-in name order, where PostgreSQL's planner would otherwise
+    prefer its trigram indexes and read every match.
+    """
     pattern = _like_pattern(needle)
+    columns: list[Any] = [User.upn, User.display_name, User.email]
+    if unindexed:
+        columns = [column.concat("") for column in columns]
+    upn, name, email = columns
     return or_(
-        User.upn.like(pattern, escape="\\"),
-        func.lower(User.display_name).like(pattern, escape="\\"),
-        func.lower(User.email).like(pattern, escape="\\"),
+        upn.like(pattern, escape="\\"),
+        func.lower(name).like(pattern, escape="\\"),
+        func.lower(email).like(pattern, escape="\\"),
     )
+
+
+def _fts_match(needle: str) -> TextClause:
+    """The search table's rows whose sign-in name, display name or email holds the needle (folded case)."""
+    return text("users_search MATCH :users_search_phrase").bindparams(users_search_phrase=_fts_phrase(needle))
 
 
 def _trigram_candidates(needle: str) -> Select[Any]:
     """Row ids of the users whose sign-in name, display name or email holds the needle (folded case)."""
-    match = text("users_search MATCH :users_search_phrase").bindparams(
-        users_search_phrase=_fts_phrase(needle)
-    )
-    return select(_FTS_ROWID).select_from(_FTS_TABLE).where(match)
+    return select(_FTS_ROWID).select_from(_FTS_TABLE).where(_fts_match(needle))
 
 
 def _conference_id_candidates(digits: str) -> list[Select[Any]]:
@@ -85,7 +108,9 @@ def _conference_id_candidates(digits: str) -> list[Select[Any]]:
     return [static, third_party]
 
 
-def search_condition(search: str | None, *, dialect: str | None = None) -> ColumnElement[bool] | None:
+def search_condition(
+    search: str | None, *, dialect: str | None = None, unindexed: bool = False
+) -> ColumnElement[bool] | None:
     """The users a search finds, as a condition on `users`; None when the search is empty.
 
     `dialect` is the database's name ("sqlite", "postgresql"): with "sqlite" the condition goes
@@ -95,7 +120,7 @@ def search_condition(search: str | None, *, dialect: str | None = None) -> Colum
     needle = search_needle(search)
     if not needle:
         return None
-    exact = text_condition(needle)
+    exact = text_condition(needle, unindexed=unindexed)
     digits = conference_id_digits(search)
     by_id = _conference_id_candidates(digits) if digits is not None else []
     if dialect == "sqlite" and len(needle) >= TRIGRAM:
@@ -111,17 +136,32 @@ def search_condition(search: str | None, *, dialect: str | None = None) -> Colum
 
 
 def tenant_users(
-    tenant_id: int, *, search: str | None, provider: str | None, dialect: str | None
+    tenant_id: int, *, search: str | None, provider: str | None, dialect: str | None, in_order: bool = False
 ) -> Select[Any]:
     """`select(User)` of one tenant's users that a search finds (and of one provider, if given).
 
     Where the search has indexed candidates, the tenant condition is written `+tenant_id` (SQLite) or
     `tenant_id + 0` (PostgreSQL), which no index serves: otherwise it may walk every user of the tenant in
     sign-in name order and test each against the candidates, a full scan when few users match.
+    `in_order` is that walk, on purpose (with `dialect=None`): the text condition is then one that no
+    trigram index serves (`text_condition(unindexed=True)`), for a search with many matches whose first
+    ones lie near the start of the tenant's users in sign-in name order (users._first_nearby).
     """
-    query = select(User)
-    condition = search_condition(search, dialect=dialect)
-    indexed = condition is not None and len(search_needle(search)) >= TRIGRAM
+    needle = search_needle(search)
+    indexed = len(needle) >= TRIGRAM
+    if indexed and dialect == "sqlite" and conference_id_digits(search) is None:
+        # the search table drives a join: the matches stream in row id order, so a LIMIT (a capped
+        # count) stops reading early, where `id IN (...)` would first collect every candidate
+        query = (
+            select(User)
+            .select_from(_FTS_TABLE)
+            .join(User, User.id == _FTS_ROWID)
+            .where(_fts_match(needle), text_condition(needle))
+        )
+        condition = None
+    else:
+        query = select(User)
+        condition = search_condition(search, dialect=dialect, unindexed=in_order)
     if indexed and dialect == "sqlite":
         query = query.where(
             text("+users.tenant_id = :search_tenant_id").bindparams(search_tenant_id=tenant_id)

@@ -43,6 +43,7 @@ SETTINGS = (
     "dialin_bridge_max_failures",
     "dialin_bridge_delay_seconds",
     "jitsi_muc_domain",
+    "jitsi_max_rooms",
     "caldav_url",
     "caldav_username",
 )
@@ -53,6 +54,8 @@ DIALIN_LIMITS: dict[str, tuple[int, int, str]] = {
     "dialin_caller_lockout_minutes": (1, 10080, "minutes a caller stays locked out"),
     "dialin_bridge_max_failures": (10, 1_000_000, "wrong IDs per hour on a bridge before calls are slowed"),
     "dialin_bridge_delay_seconds": (0, 30, "seconds every call waits on a slowed bridge"),
+    # the public Jitsi conference mapper creates rooms (each a live ID) for anyone who asks: a cap
+    "jitsi_max_rooms": (0, 1_000_000, "Jitsi rooms the public conference mapper may create"),
 }
 _MUC_DOMAIN = re.compile(r"^(?=.{3,255}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
@@ -136,6 +139,7 @@ def tenant_view(uow: UnitOfWork, tenant: Tenant) -> TenantView:
         dialin_bridge_max_failures=tenant.dialin_bridge_max_failures,
         dialin_bridge_delay_seconds=tenant.dialin_bridge_delay_seconds,
         jitsi_muc_domain=tenant.jitsi_muc_domain,
+        jitsi_max_rooms=tenant.jitsi_max_rooms,
         caldav_url=tenant.caldav_url,
         caldav_username=tenant.caldav_username,
         caldav_connected=tenant.caldav_url is not None,

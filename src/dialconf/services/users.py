@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 
 from dialconf.domain import numbers
 from dialconf.domain.ids import ConferenceId, parse_third_party_id
@@ -31,6 +31,14 @@ from dialconf.store.uow import UnitOfWork
 
 PROVIDERS = ("builtin", "third-party")
 MAX_LIST_LIMIT = 1000
+# list_users counts the users of a list up to this many (index entries: cheap), and the matches of a
+# search up to SEARCH_COUNT_CAP (each checked against the search: ~1-3 µs a row); a page then says
+# "more than 10,000" or "more than 1,000"
+COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1_000
+# a search with more matches than that looks for its page among this many users in sign-in name order
+# (the ix_users_tenant_names index, migration 0007) before it sorts every match
+NEARBY = 20_000
 
 
 def validate_upn(upn: str) -> str:
@@ -252,14 +260,22 @@ def list_users(
     offset: int = 0,
     enabled: bool | None = None,
     after: str | None = None,
+    count_cap: int | None = None,
+    nearby: int = NEARBY,
 ) -> Page[UserView]:
     """Users of a tenant, searched by sign-in name, display name, email or conference ID, by sign-in name.
 
     Two ways to page: `offset` skips that many matching users; `after` (the sign-in name of the last
     user of the previous page) continues right after it through the index, however deep the page
-    (keyset paging; `offset` then counts from there). The page also counts every matching user, and
-    with `after` its `offset` is how many match before it, so a surface can say "201-300 of 5,000".
-    `enabled` keeps only enabled (or disabled) users. services/search.py says what a search finds.
+    (keyset paging; `offset` then counts from there). The page also counts the matching users, up to
+    `count_cap` of them (counting a million users costs far more than reading a page; by default
+    COUNT_CAP, or SEARCH_COUNT_CAP with a search): with more, `total_capped` is set and `total` is
+    the cap. With `after` its `offset` is how many match before it (`offset_capped` when more than
+    the cap do), so a surface can say "201-300 of 5,000". `count_cap=0` counts nothing beyond the
+    page; whether more users follow is known either way (`Page.truncated`). `enabled` keeps only
+    enabled (or disabled) users. services/search.py says what a search finds; `nearby` is how many
+    users, in sign-in name order, a search with more matches than the cap looks through for its page
+    before it sorts every match (docs/search.md).
     """
     if provider is not None:
         validate_provider(provider)
@@ -267,33 +283,127 @@ def list_users(
         raise InvalidInput(f"limit must be 1 to {MAX_LIST_LIMIT}, not {limit}")
     if offset < 0:
         raise InvalidInput(f"offset must be 0 or more, not {offset}")
+    if count_cap is None:
+        count_cap = SEARCH_COUNT_CAP if search_needle(search) else COUNT_CAP
+    if count_cap < 0:
+        raise InvalidInput(f"count_cap must be 0 or more, not {count_cap}")
     with uow.read():
         t = get_tenant(uow, tenant, actor)
-        query = tenant_users(t.id, search=search, provider=provider, dialect=_dialect(uow))
+        dialect = _dialect(uow)
+        query = tenant_users(t.id, search=search, provider=provider, dialect=dialect)
         if enabled is not None:
             query = query.where(User.enabled == enabled)
-        before = 0
-        if after is not None:
-            key = normalise_upn(after)
-            before = _count(uow, query.where(User.upn <= key))
+        key = normalise_upn(after) if after is not None else None
+        many = False  # more than count_cap users match the search, known without counting again
+        if search_needle(search) and count_cap:
+            matches = _all_matches(uow, query, count_cap, key)
+            if matches is not None:
+                # every match is known from one read: the page, the count and where the page starts
+                ids, start = matches
+                users = _users_by_id(uow, ids[start + offset : start + offset + limit])
+                return Page(items=user_views(uow, users), total=len(ids), offset=start + offset)
+            many = True
+        before, before_capped = 0, False
+        if key is not None:
+            if count_cap:
+                before, before_capped = _count_upto(uow, query.where(User.upn <= key), count_cap)
+            else:
+                before_capped = True  # not counted
             query = query.where(User.upn > key)
-        page = query.order_by(User.upn).limit(limit).offset(offset)
-        if search_needle(search):
-            # a search counts its matches in the same pass that sorts them (a window over every match)
-            rows = uow.session.execute(page.add_columns(func.count().over())).all()
-            users = [row[0] for row in rows]
-            remaining = rows[0][1] if rows else (_count(uow, query) if offset else 0)
+        # one more than the page: whether more users follow needs no count
+        rows = None
+        if many:
+            # more matches than the cap: the first ones in sign-in name order are likely near
+            rows = _first_nearby(uow, t.id, search, provider, enabled, key, limit + 1, offset, nearby)
+        if rows is None:
+            rows = list(uow.session.scalars(query.order_by(User.upn).limit(limit + 1).offset(offset)))
+        more, users = len(rows) > limit, rows[:limit]
+        seen = offset + len(users)
+        if not more and (users or not offset):
+            remaining, remaining_capped = seen, False  # the page ends the list: nothing left to count
+        elif more and seen >= count_cap:
+            remaining, remaining_capped = seen, True  # past the cap already
+        elif many and more and key is None:
+            remaining, remaining_capped = count_cap, True
         else:
-            # without a search the count reads index entries, not rows
-            users = list(uow.session.scalars(page))
-            remaining = _count(uow, query)
-        return Page(items=user_views(uow, users), total=before + remaining, offset=before + offset)
+            # at least to the end of the page, so that a count past the last match is exact
+            remaining, remaining_capped = _count_upto(uow, query, max(count_cap, seen))
+        return Page(
+            items=user_views(uow, users),
+            total=before + remaining,
+            offset=before + offset,
+            total_capped=before_capped or remaining_capped,
+            offset_capped=before_capped,
+            more_after=more,
+        )
 
 
-def _count(uow: UnitOfWork, query: Select[Any]) -> int:
+def _all_matches(
+    uow: UnitOfWork, query: Select[Any], cap: int, key: str | None
+) -> tuple[list[int], int] | None:
+    """The ids of every user `query` finds, by sign-in name, and how many of them come at or before
+    `key`; None when more than `cap` match. One read of the matching rows, where a page and its count
+    would read them twice; the database sorts and compares (its collation decides the order).
+    """
+    found = query.with_only_columns(User.id, User.upn).limit(cap + 1).subquery()
+    at_or_before = found.c.upn <= key if key is not None else literal(False)
+    rows = uow.session.execute(select(found.c.id, at_or_before).order_by(found.c.upn)).all()
+    if len(rows) > cap:
+        return None
+    return [row[0] for row in rows], sum(1 for row in rows if row[1])
+
+
+def _first_nearby(
+    uow: UnitOfWork,
+    tenant_id: int,
+    search: str | None,
+    provider: str | None,
+    enabled: bool | None,
+    key: str | None,
+    count: int,
+    offset: int,
+    nearby: int,
+) -> list[User] | None:
+    """The first `count` matches after `offset`, looked for among the next `nearby` users of the tenant
+    in sign-in name order; None when fewer match there.
+
+    A search that matches many users finds its first page within a few thousand of them, where
+    sorting every match reads them all; a search whose matches lie further on gets None and sorts.
+    The walk compares the names in the index (tenant_id, upn, display_name, email) without reading
+    the rows (migration 0007), then reads the page's users.
+    """
+    walk = select(User.upn).where(User.tenant_id == tenant_id)
+    if key is not None:
+        walk = walk.where(User.upn > key)
+    bound = uow.session.scalar(walk.order_by(User.upn).offset(max(nearby, 1) - 1).limit(1))
+    query = tenant_users(tenant_id, search=search, provider=provider, dialect=None, in_order=True)
+    if enabled is not None:
+        query = query.where(User.enabled == enabled)
+    if key is not None:
+        query = query.where(User.upn > key)
+    if bound is not None:
+        query = query.where(User.upn <= bound)
+    ids = list(
+        uow.session.scalars(query.with_only_columns(User.id).order_by(User.upn).limit(count).offset(offset))
+    )
+    # without a bound the walk reached the last user: what it found is all there is
+    if len(ids) < count and bound is not None:
+        return None
+    return _users_by_id(uow, ids)
+
+
+def _users_by_id(uow: UnitOfWork, ids: list[int]) -> list[User]:
+    if not ids:
+        return []
+    return list(uow.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.upn)))
+
+
+def _count_upto(uow: UnitOfWork, query: Select[Any], cap: int) -> tuple[int, bool]:
+    """How many rows `query` finds, reading at most cap + 1 of them: (cap, True) when there are more."""
     # without a search SQLite counts index entries only: (tenant_id), or (tenant_id, upn) after a key
-    counted = query.with_only_columns(User.upn).subquery()
-    return uow.session.scalar(select(func.count()).select_from(counted)) or 0
+    counted = query.with_only_columns(User.upn).limit(cap + 1).subquery()
+    found = uow.session.scalar(select(func.count()).select_from(counted)) or 0
+    return (cap, True) if found > cap else (found, False)
 
 
 def _dialect(uow: UnitOfWork) -> str:

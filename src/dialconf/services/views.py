@@ -27,15 +27,25 @@ class View:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a list, and how many rows match in all: a surface says when it shows only part."""
+    """One page of a list, and how many rows match in all: a surface says when it shows only part.
+
+    A list may stop counting at a cap (users.list_users): `total_capped` then says that more than
+    `total` rows match, and `offset_capped` that `offset` or more rows come before the page.
+    """
 
     items: list[T]
     total: int
     offset: int = 0
+    total_capped: bool = False
+    offset_capped: bool = False
+    # whether rows match after this page, where the list knows it apart from the counts
+    more_after: bool | None = None
 
     @property
     def truncated(self) -> bool:
         """Rows after this page match too."""
+        if self.more_after is not None:
+            return self.more_after
         return self.offset + len(self.items) < self.total
 
     def __iter__(self) -> Iterator[T]:
@@ -64,6 +74,7 @@ class TenantView(View):
     dialin_bridge_max_failures: int = 100
     dialin_bridge_delay_seconds: int = 5
     jitsi_muc_domain: str | None = None
+    jitsi_max_rooms: int = 10_000
     # the CalDAV calendar a migration also rewrites; its password is never part of a view
     caldav_url: str | None = None
     caldav_username: str | None = None

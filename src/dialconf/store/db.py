@@ -117,8 +117,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # a writing transaction takes the write lock up front: a deferred one that reads, then writes,
         # can fail with SQLITE_BUSY under WAL however long the busy timeout is; a reading one needs
         # no lock at all under WAL, so it never waits behind a long import
+        # a single reading statement (UnitOfWork.statement) runs in SQLite's own implicit transaction
         read_only = conn.get_execution_options().get("dialconf_read_only", False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if read_only != "statement":
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _create_private(url: str) -> Path | None:

@@ -76,6 +76,10 @@ class Tenant(Base):
     dialin_bridge_delay_seconds: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     # the Jitsi Meet MUC domain (conference.meet.example.org) whose rooms get this tenant's IDs
     jitsi_muc_domain: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
+    # the public conference mapper creates no room beyond this many (docs/jitsi.md); since when it
+    # has refused one in the current episode (None: not full), so that each episode is audited once
+    jitsi_max_rooms: Mapped[int] = mapped_column(Integer, default=10_000, server_default="10000")
+    jitsi_rooms_full_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # days after a meeting's last occurrence ends before its own (dynamic) ID is released
     meeting_id_grace_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # the CalDAV calendar a migration also rewrites (docs/meetings.md): its URL ("{upn}" stands for the
@@ -390,12 +394,18 @@ class SignInFailure(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-# Search structures that only one database has, made by migration 0004 beside the models' tables:
+# Search structures that only one database has (or each its own way), made by migrations 0004 and 0007 beside the models' tables:
 # SQLite's FTS5 trigram table over users (the table, its shadow tables and the triggers that keep it
 # in step) and PostgreSQL's pg_trgm GIN indexes. The models do not describe them, so the comparison
 # of models and migrations leaves them out by these names (services/search.py uses them).
 SEARCH_TABLE = "users_search"
-SEARCH_INDEXES = ("ix_users_upn_trgm", "ix_users_display_name_trgm", "ix_users_email_trgm")
+SEARCH_INDEXES = (
+    "ix_users_upn_trgm",
+    "ix_users_display_name_trgm",
+    "ix_users_email_trgm",
+    # migration 0007: (tenant_id, upn) with the names, as index columns (SQLite) or INCLUDE (PostgreSQL)
+    "ix_users_tenant_names",
+)
 
 
 def is_search_structure(name: str | None) -> bool:

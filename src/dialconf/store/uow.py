@@ -8,15 +8,20 @@ from datetime import UTC, datetime
 from random import Random
 from types import TracebackType
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from dialconf.calendars.caldav import Connector
 
 Clock = Callable[[], datetime]
-# execution option of a connection whose transaction only reads (see store.db)
+# execution option of a connection whose transaction only reads (see store.db); its value
+# SINGLE_STATEMENT means "one statement, no transaction around it" (see `UnitOfWork.statement`)
 READ_ONLY = "dialconf_read_only"
+SINGLE_STATEMENT = "statement"
+_statement_engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 
 
 def utcnow() -> datetime:
@@ -61,6 +66,19 @@ class UnitOfWork:
         """`with uow.read():` for a use case that only reads: on SQLite it does not take the write lock."""
         self._read_only_next = True
         return self
+
+    def statement(self) -> Connection:
+        """`with uow.statement() as conn:` for ONE reading statement, without a Session or a transaction.
+
+        The lightest read there is (the dial-in hot path): a pooled connection, no ORM, and on SQLite
+        no BEGIN / ROLLBACK around the statement, which one statement does not need to see one
+        consistent state. Two statements in one such block may see different states: use `read()`.
+        """
+        bind = self._session_factory.kw["bind"]
+        engine = _statement_engines.get(bind)
+        if engine is None:
+            engine = _statement_engines[bind] = bind.execution_options(**{READ_ONLY: SINGLE_STATEMENT})
+        return engine.connect()
 
     def __enter__(self) -> UnitOfWork:
         read_only, self._read_only_next = self._read_only_next, False

@@ -18,6 +18,11 @@ from dialconf.telephony.agi import Hangup, command, dialed_number, known, quote
 from dialconf.telephony.server import Channel
 
 Outcome = Literal["join", "invalid", "wrong_pin", "locked", "rejected"]
+# how long the attendant keeps a number's language: it changes rarely, every call needs it before the
+# first prompt, and keeping it saves each call a trip to the database; a change made meanwhile (by any
+# process) is heard within this time. The conference ID itself is always resolved afresh.
+LANGUAGE_TTL = 30.0
+_LANGUAGES_KEPT = 1024  # dialed numbers remembered at most (a peer may send any text as one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,7 @@ class Attendant:
     def __init__(self, resolver: Resolver, prompts: Prompts | None = None) -> None:
         self._resolver = resolver
         self._prompts = prompts or Prompts()
+        self._languages: dict[str, tuple[float, str | None]] = {}  # number -> (when asked, language)
 
     async def answer(self, channel: Channel) -> None:
         try:
@@ -76,7 +82,7 @@ class Attendant:
         if number is None:
             await self._goodbye(channel, "rejected")
             return
-        language = await asyncio.to_thread(self._resolver.language, number)
+        language = await self._language(number)
         if language:
             await _set(channel, "CHANNEL(language)", language)
         for _ in range(prompts.tries):
@@ -87,8 +93,9 @@ class Attendant:
             if not digits:
                 await self._play(channel, prompts.invalid_id)
                 continue
-            found = await asyncio.to_thread(
-                self._resolver.resolve, number, digits, caller, pin if star else None
+            # the loop's executor (a few threads, ServerThread): blocking database work off the event loop
+            found = await asyncio.get_running_loop().run_in_executor(
+                None, self._resolver.resolve, number, digits, caller, pin if star else None
             )
             if found.delay > 0:
                 await asyncio.sleep(found.delay)
@@ -100,6 +107,18 @@ class Attendant:
                 return
             await self._play(channel, prompts.invalid_pin if found.outcome == "wrong_pin" else prompts.invalid_id)
         await self._goodbye(channel, "rejected")
+
+    async def _language(self, number: str) -> str | None:
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        kept = self._languages.get(number)
+        if kept is not None and asked - kept[0] < LANGUAGE_TTL:
+            return kept[1]
+        language = await loop.run_in_executor(None, self._resolver.language, number)
+        if len(self._languages) >= _LANGUAGES_KEPT:
+            self._languages.clear()
+        self._languages[number] = (asked, language)
+        return language
 
     async def _get_data(self, channel: Channel, sound: str) -> str:
         prompts = self._prompts

@@ -59,13 +59,15 @@ def conference_mapper(request: Request, uow: Uow) -> JSONResponse:
     conference, digits = _param(request, "conference"), _param(request, "id")
     try:
         if conference is not None:
-            found = jitsi.id_for_room(uow, conference=conference)
+            client = request.client.host if request.client else None
+            found = jitsi.id_for_room(uow, conference=conference, client=client)
         elif digits is not None:
             found = jitsi.room_for_id(uow, digits=digits)
         else:
             return _answer({"message": "No conference or id provided", "conference": False, "id": False}, 400)
-    except jitsi.JitsiRoomNotFound:
-        missing: dict[str, Any] = {"message": NOT_FOUND, "conference": False}
+    except jitsi.JitsiRoomNotFound as exc:
+        # over the tenant's cap of rooms (JitsiRoomsFull) the shape is the same, the message says why
+        missing: dict[str, Any] = {"message": exc.message, "conference": False}
         if digits is not None and conference is None:
             missing["id"] = _id(digits)
         return _answer(missing, 404)

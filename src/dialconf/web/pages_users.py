@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import DialconfError
 from dialconf.services import bridges, meetings, resets, tenants, users
-from dialconf.services.views import TenantView, UserView
+from dialconf.services.views import Page, TenantView, UserView
 from dialconf.web.auth import CsrfChecked, CurrentActor
 from dialconf.web.deps import Uow
 from dialconf.web.templating import render
@@ -64,6 +64,20 @@ def search_text(text: str) -> str:
     return compact if compact.isdigit() else text
 
 
+def count_line(found: Page[UserView]) -> str:
+    """The line above the list: "Showing 26–50 of 1,234 users.", "... of more than 10,000 users."."""
+    if found.total == 0 and not found.total_capped:
+        return "No user matches."
+    if found.offset_capped:
+        # more than the cap come before this page: where it starts is not counted
+        n = len(found.items)
+        return f"Showing {n:,} user{'s' if n != 1 else ''} beyond the first {found.offset:,} of more than {found.total:,}."
+    shown = f"{found.offset + 1:,}–{found.offset + len(found.items):,}" if found.items else "none"
+    if found.total_capped:
+        return f"Showing {shown} of more than {found.total:,} users."
+    return f"Showing {shown} of {found.total:,} user{'s' if found.total != 1 else ''}."
+
+
 # the "Enabled" filter: any user, or only enabled, or only disabled ones
 ENABLED_CHOICES = {"": None, "yes": True, "no": False}
 
@@ -107,13 +121,18 @@ def _list_context(
         after=after or None,
     )
     context["users"] = found
-    # with `after`, the page's offset counts the matches before it: the page number follows from it
-    context["page_no"] = found.offset // PAGE_SIZE + 1
+    context["count_line"] = count_line(found)
+    # with `after`, the page's offset counts the matches before it: the page number follows from it,
+    # unless more matches come before it than the list counts (then "First page" replaces "Previous")
+    context["page_no"] = None if found.offset_capped else found.offset // PAGE_SIZE + 1
     chosen = (("tenant", tenant or ""), ("q", q), ("provider", context["provider"]), ("enabled", context["enabled"]))
     keep = {k: v for k, v in chosen if v}
     context["query"] = urlencode(keep)
+    context["first_url"] = "/users?" + urlencode(keep) if found.offset_capped else None
     context["prev_url"] = (
-        "/users?" + urlencode({**keep, "page": context["page_no"] - 1}) if context["page_no"] > 1 else None
+        "/users?" + urlencode({**keep, "page": context["page_no"] - 1})
+        if context["page_no"] is not None and context["page_no"] > 1
+        else None
     )
     last = found.items[-1].upn if found.items else None
     context["next_url"] = (

@@ -38,6 +38,7 @@ class TenantOut(BaseModel):
     dialin_bridge_max_failures: int
     dialin_bridge_delay_seconds: int
     jitsi_muc_domain: str | None
+    jitsi_max_rooms: int
     caldav_url: str | None = None
     caldav_username: str | None = None
     caldav_connected: bool = False

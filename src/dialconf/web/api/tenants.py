@@ -45,6 +45,7 @@ class SettingsPatch(Request):
     dialin_bridge_max_failures: int | None = None
     dialin_bridge_delay_seconds: int | None = None
     jitsi_muc_domain: str | None = Field(None, description='the operator\'s; "" clears it')
+    jitsi_max_rooms: int | None = Field(None, description="rooms the public Jitsi conference mapper may create")
     caldav_url: str | None = Field(
         None, description='CalDAV calendar a migration also rewrites ({upn} stands for the organizer); "" disconnects'
     )

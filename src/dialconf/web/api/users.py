@@ -7,10 +7,12 @@ default numbers answer like `_action` in cli/user.py: the user as `user show` pr
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from pydantic import Field
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from dialconf.services import resets, users
 from dialconf.services.users import MAX_LIST_LIMIT
@@ -33,6 +35,30 @@ READ = problem_responses(404, 422)
 WRITE = problem_responses(404, 409, 422)
 # a sign-in name may hold '/', sent as %2F: the path convertor keeps the rest of the path in it
 USER = "/users/{upn:path}"
+# the paths of the actions below, after the sign-in name
+ACTIONS = (
+    "disable",
+    "conference-id/reset",
+    "conference-id",
+    "pin/reset",
+    "conference-info/send",
+    "acp",
+    "default-numbers",
+)
+
+
+class UserOnlyConvertor(PathConvertor):
+    """A sign-in name that is the whole rest of the path, unless that ends in an action's path.
+
+    A sign-in name ends in one of its tenant's domains, so it never ends in "/pin/reset": such a
+    path is an action's, and a method the action does not take answers 405 with its Allow header
+    rather than a 404 for a user named "ada@contoso.com/pin/reset".
+    """
+
+    regex = "(?!.*/(?:" + "|".join(re.escape(action) for action in ACTIONS) + ")$).*"
+
+
+register_url_convertor("user_only", UserOnlyConvertor())
 
 EMAIL_FIELD = Field(
     default=None, description="Send the email for this change, or not (default: the tenant's auto_email)."
@@ -149,7 +175,7 @@ def enable_user(body: UserEnable, actor: CurrentActor, uow: Uow) -> dict[str, An
     return result.user_dict()
 
 
-@router.get(USER, response_model=UserOut, responses=READ, summary="Show a user (never the PIN)")
+@router.get("/users/{upn:user_only}", response_model=UserOut, responses=READ, summary="Show a user (never the PIN)")
 def show_user(upn: str, actor: CurrentActor, uow: Uow) -> dict[str, Any]:
     return users.show_user(uow, upn=upn, actor=actor).to_dict()
 
