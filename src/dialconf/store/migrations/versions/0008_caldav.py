@@ -4,7 +4,7 @@ The URL of the calendar a meeting migration also rewrites, the user name, and th
 with the installation's secret key (never stored in clear).
 
 Revision ID: 0008
-Revises: 0009
+Revises: 0007
 Create Date: 2026-11-29 21:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0009"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

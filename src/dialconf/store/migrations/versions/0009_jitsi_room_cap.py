@@ -5,7 +5,7 @@
 (one audit event per episode).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-29 21:00:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import dialconf.store.models
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
