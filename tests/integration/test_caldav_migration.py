@@ -272,17 +272,19 @@ def test_a_stopped_caldav_server_fails_the_job_with_a_message_and_a_retry_after_
     message = failed.last_message or ""
     assert "CalDAV" in message and f"127.0.0.1:{radicale.port}" in message
     assert PASSWORD not in message
-    assert _invitations_sent(setup.uow) == sent  # the job's re-sends were rolled back with it
+    # dialconf's own invitation went out with the new ID all the same: the calendar is a later step
+    assert _invitations_sent(setup.uow) == sent + 1
     with setup.uow:
         meeting = setup.uow.session.get(Meeting, setup.meeting_id)
-        assert meeting is not None and meeting.conference_id == setup.old_id
+        assert meeting is not None and meeting.conference_id == new_id
 
     radicale.start()
     clock.advance(seconds=59)
     assert meeting_migrations.run_due_jobs(setup.uow, actor=OPERATOR) == []  # still in its backoff
     clock.advance(seconds=1)
     (retried,) = meeting_migrations.run_due_jobs(setup.uow, actor=OPERATOR)
-    assert (retried.id, retried.state, retried.attempts, retried.meetings_updated) == (failed.id, "succeeded", 2, 3)
+    # the retry rewrites the two calendar events and re-sends nothing
+    assert (retried.id, retried.state, retried.attempts, retried.meetings_updated) == (failed.id, "succeeded", 2, 2)
     assert _invitations_sent(setup.uow) == sent + 1
     assert f"Conference ID: {_spoken(new_id)}" in str(setup.calendar.vevent("pasted")["DESCRIPTION"])
     assert setup.calendar.get("no-block") == before["no-block"]
@@ -420,3 +422,84 @@ def test_disabling_the_organizer_writes_the_no_dial_in_block_into_her_events(
         n: before[n] for n in ("no-block", "someone-else", "past")
     }
     assert meeting_migrations.migrate_organizer(setup.uow, upn=ADA, actor=OPERATOR).meetings_updated == 0
+
+
+class WritesBeforeEachPut(CalDavClient):
+    """The seam of the lock test: before each calendar write, an admin changes a setting meanwhile."""
+
+    def __init__(self, *args: Any, meanwhile: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.meanwhile = meanwhile
+
+    def put(self, href: str, text: str, *, etag: str) -> str | None:
+        self.meanwhile()
+        return super().put(href, text, etag=etag)
+
+
+def test_the_database_takes_other_writes_while_a_job_talks_to_the_calendar(
+    sqlite_url: str, radicale: RadicaleServer
+) -> None:
+    # a job with thousands of events talks to the calendar for minutes: on SQLite it must not hold
+    # the write lock meanwhile, or every admin's change would wait for it and then be refused
+    impatient = UnitOfWork(
+        make_session_factory(make_engine(sqlite_url, sqlite_busy_timeout_ms=200)),
+        pin_key=lambda: b"unused",
+    )
+    changes: list[int] = []
+
+    def change_a_setting() -> None:
+        days = 3 + len(changes)
+        tenants.update_settings(impatient, name="contoso", actor=OPERATOR, id_quarantine_days=days)
+        changes.append(days)
+
+    def connect(url: str, username: str | None, password: str | None) -> CalDavClient:
+        return WritesBeforeEachPut(url, username=username, password=password, meanwhile=change_a_setting)
+
+    setup = _setup(sqlite_url, radicale, caldav=connect)
+    _reset(setup)
+    (job,) = meeting_migrations.run_due_jobs(setup.uow, actor=OPERATOR)
+    assert (job.state, job.meetings_updated) == ("succeeded", 3), job.last_message
+    assert changes == [3, 4]  # one per event written, each committed at once
+    with setup.uow:
+        tenant = setup.uow.session.scalars(select(Tenant).where(Tenant.name == "contoso")).one()
+        assert tenant.id_quarantine_days == 4
+
+
+class WorkerDied(BaseException):
+    """The worker process ends (killed, machine down) while the job talks to the calendar."""
+
+
+class DiesOnFirstRead(CalDavClient):
+    died = False
+
+    def events_from(self, start: Any) -> Any:
+        if not DiesOnFirstRead.died:
+            DiesOnFirstRead.died = True
+            raise WorkerDied
+        return super().events_from(start)
+
+
+def test_a_job_whose_worker_died_mid_calendar_is_taken_again_when_its_lease_runs_out(
+    sqlite_url: str, radicale: RadicaleServer
+) -> None:
+    clock = FakeClock()
+
+    def connect(url: str, username: str | None, password: str | None) -> CalDavClient:
+        return DiesOnFirstRead(url, username=username, password=password)
+
+    setup = _setup(sqlite_url, radicale, clock, caldav=connect)
+    new_id = _reset(setup)
+    sent = _invitations_sent(setup.uow)
+    with pytest.raises(WorkerDied):
+        meeting_migrations.run_due_jobs(setup.uow, actor=OPERATOR)
+    assert _invitations_sent(setup.uow) == sent + 1  # the own meeting's step was done and committed
+    (job,) = meeting_migrations.migration_status(setup.uow, actor=OPERATOR, upn=ADA)
+    assert (job.state, job.attempts) == ("in_progress", 1)
+
+    clock.advance(seconds=meeting_migrations.LEASE.total_seconds() - 1)
+    assert meeting_migrations.run_due_jobs(setup.uow, actor=OPERATOR) == []  # its worker may still be at it
+    clock.advance(seconds=1)
+    (retried,) = meeting_migrations.run_due_jobs(setup.uow, actor=OPERATOR)
+    assert (retried.state, retried.attempts, retried.meetings_updated) == ("succeeded", 2, 2)
+    assert _invitations_sent(setup.uow) == sent + 1  # and is not done twice
+    assert f"Conference ID: {_spoken(new_id)}" in str(setup.calendar.vevent("pasted")["DESCRIPTION"])

@@ -9,14 +9,14 @@ each upcoming scheduled meeting of the organizer, builds the dial-in block as it
 and only where it differs from the block the last invitation carried stores the new one, raises
 SEQUENCE by one and re-sends the invitation (same UID) to every attendee: running a job twice
 changes nothing the second time. States: pending -> in_progress -> succeeded | failed; a failed
-job is tried again after a backoff.
+job is tried again after a backoff, and an in_progress one whose worker died when its lease runs out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import overload
 
 from sqlalchemy import Select, func, or_, select, update
@@ -36,6 +36,8 @@ from dialconf.store.uow import UnitOfWork
 STATES = ("pending", "in_progress", "succeeded", "failed")
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=6)
+# how long a worker holds a job it has taken before another may take it (the worker died meanwhile)
+LEASE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -241,14 +243,15 @@ def migrate_now(uow: UnitOfWork, *, upn: str, actor: Actor) -> MigrationView:
 
 
 def run_due_jobs(uow: UnitOfWork, *, actor: Actor, limit: int = 100) -> list[MigrationView]:
-    """Run the jobs that are due (pending, or failed and past their backoff), oldest first."""
+    """Run the jobs that are due (pending; failed and past their backoff; taken by a worker that died), oldest first."""
     require(actor, Permission.RUN_SERVICES)
     with uow.read():
         due = list(
             uow.session.execute(
                 select(MeetingMigration.id, MeetingMigration.attempts)
                 .where(
-                    MeetingMigration.state.in_(("pending", "failed")),
+                    # an in_progress job is due again when its lease ran out: its worker died
+                    MeetingMigration.state != "succeeded",
                     MeetingMigration.next_attempt_at <= uow.now(),
                 )
                 .order_by(MeetingMigration.next_attempt_at, MeetingMigration.id)
@@ -273,11 +276,19 @@ def run_job(uow: UnitOfWork, *, job_id: int, actor: Actor) -> MigrationView: ...
 @overload
 def run_job(uow: UnitOfWork, *, job_id: int, actor: Actor, seen_attempts: int) -> MigrationView | None: ...
 def run_job(uow: UnitOfWork, *, job_id: int, actor: Actor, seen_attempts: int | None = None) -> MigrationView | None:
-    """Run one job in one transaction: succeeded with how many meetings were updated, or failed with why.
+    """Run one job: succeeded with how many meetings were updated, or failed with why.
+
+    Three steps, so that no database write lock is held while a calendar server is talked to:
+    (1) in one transaction, the job is taken (in_progress, with a lease of LEASE) and dialconf's
+    own meetings are rewritten and their invitations queued; (2) with no transaction open for
+    writing, the stale events of the tenant's CalDAV calendar are rewritten; (3) the outcome is
+    recorded. Each step can be run again without harm, so a job whose worker died in step 2 is
+    taken again once its lease has run out, and a job that failed in step 2 re-sends nothing.
 
     With `seen_attempts` (how many tries the job had when it was found due), a job that another
     worker tried meanwhile is left alone (None): its backoff runs from that try.
     """
+    tried = False
     try:
         with uow:
             job = uow.session.get(MeetingMigration, job_id, with_for_update=True)
@@ -288,11 +299,26 @@ def run_job(uow: UnitOfWork, *, job_id: int, actor: Actor, seen_attempts: int | 
             user = uow.session.get(User, job.organizer_id)
             tenant = uow.session.get(Tenant, job.tenant_id)
             assert user is not None and tenant is not None
-            if job.state in ("succeeded", "in_progress"):
-                return _view(job, user.upn)
+            now = uow.now()
+            if job.state == "succeeded" or (job.state == "in_progress" and _as_utc(job.next_attempt_at) > now):
+                return _view(job, user.upn)  # done, or another worker holds it
+            own = _migrate(uow, tenant, user)
+            tenant_id, user_id, upn = tenant.id, user.id, user.upn
             job.state = "in_progress"
             job.attempts += 1
-            updated = _migrate(uow, tenant, user)
+            job.next_attempt_at = now + LEASE
+            job.updated_at = now
+            uow.commit()
+            tried = True
+        with uow.read():
+            tenant = uow.session.get(Tenant, tenant_id)
+            user = uow.session.get(User, user_id)
+            assert user is not None and tenant is not None
+            events = calendar_migration.migrate_calendar(uow, tenant, user)
+        with uow:
+            job = uow.session.get(MeetingMigration, job_id, with_for_update=True)
+            assert job is not None
+            updated = own + events
             job.state = "succeeded"
             job.meetings_updated = updated
             job.last_message = f"{updated} upcoming meeting(s) updated and re-sent"
@@ -302,17 +328,22 @@ def run_job(uow: UnitOfWork, *, job_id: int, actor: Actor, seen_attempts: int | 
                     uow,
                     actor,
                     "meeting.migrated",
-                    user.upn,
-                    tenant_id=tenant.id,
+                    upn,
+                    tenant_id=tenant_id,
                     detail=f"migration job {job.id}: {updated} meeting(s) re-sent",
                 )
             uow.commit()
-            return _view(job, user.upn)
+            return _view(job, upn)
     except DialconfError as exc:
-        return _fail(uow, job_id, exc.message)
+        return _fail(uow, job_id, exc.message, count_try=not tried)
 
 
-def _fail(uow: UnitOfWork, job_id: int, message: str) -> MigrationView:
+def _as_utc(value: datetime) -> datetime:
+    # SQLite hands back naive UTC datetimes
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _fail(uow: UnitOfWork, job_id: int, message: str, *, count_try: bool = True) -> MigrationView:
     with uow:
         job = uow.session.get(MeetingMigration, job_id)
         if job is None:
@@ -320,7 +351,8 @@ def _fail(uow: UnitOfWork, job_id: int, message: str) -> MigrationView:
         user = uow.session.get(User, job.organizer_id)
         assert user is not None
         now = uow.now()
-        job.attempts += 1
+        if count_try:
+            job.attempts += 1
         job.state = "failed"
         job.last_message = message
         job.next_attempt_at = now + min(FIRST_RETRY * 2 ** max(job.attempts - 1, 0), MAX_RETRY)
@@ -330,9 +362,9 @@ def _fail(uow: UnitOfWork, job_id: int, message: str) -> MigrationView:
 
 
 def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
-    """Bring every upcoming invitation of `user` up to date; returns how many were re-sent or rewritten.
+    """Bring every upcoming invitation of `user` up to date; returns how many were re-sent.
 
-    The count includes the events rewritten in the tenant's CalDAV calendar, if it has one.
+    The events of the tenant's CalDAV calendar are `run_job`'s second step, outside this transaction.
     """
     now = uow.now()
     upcoming = _upcoming(uow, user)
@@ -370,7 +402,7 @@ def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
         meeting.updated_at = now
         send_invitation(uow, tenant, user, meeting, method="REQUEST", dial=dial)
         updated += 1
-    return updated + calendar_migration.migrate_calendar(uow, tenant, user)
+    return updated
 
 
 def migration_status(
