@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dialconf.services import meeting_migrations, meetings, tenants, users
+from dialconf.services.meetings import MeetingView
+from dialconf.store.uow import UnitOfWork
 from tests.conftest import make_uow
 from tests.integration.builders import OPERATOR, FakeClock, make_tenant, make_user
 
 ADA = "ada@contoso.com"
 
 
-def test_a_failed_job_is_retried_after_its_backoff_and_then_succeeds(database_url: str) -> None:
-    clock = FakeClock()
+def _a_meeting_that_cannot_be_migrated(database_url: str, clock: FakeClock) -> tuple[UnitOfWork, MeetingView]:
     uow = make_uow(database_url, clock=clock)
     make_tenant(uow)  # static IDs
     make_user(uow, ADA)
@@ -28,6 +29,12 @@ def test_a_failed_job_is_retried_after_its_backoff_and_then_succeeds(database_ur
     )
     # dynamic IDs now: her static ID is released and the meeting has none of its own: nothing to write in
     tenants.set_id_mode(uow, name="contoso", mode="dynamic", actor=OPERATOR)
+    return uow, meeting
+
+
+def test_a_failed_job_is_retried_after_its_backoff_and_then_succeeds(database_url: str) -> None:
+    clock = FakeClock()
+    uow, meeting = _a_meeting_that_cannot_be_migrated(database_url, clock)
 
     failed = meeting_migrations.migrate_organizer(uow, upn=ADA, actor=OPERATOR)
     assert (failed.state, failed.attempts) == ("failed", 1)
@@ -49,20 +56,7 @@ def test_a_failed_job_is_retried_after_its_backoff_and_then_succeeds(database_ur
 def test_a_due_job_that_another_worker_tried_meanwhile_is_left_to_its_new_backoff(database_url: str) -> None:
     # two workers find the same failed job due; the second to lock it sees one more try than it saw
     clock = FakeClock()
-    uow = make_uow(database_url, clock=clock)
-    make_tenant(uow)
-    make_user(uow, ADA)
-    start = clock.current + timedelta(days=7)
-    meetings.schedule_meeting(
-        uow,
-        organizer=ADA,
-        subject="Sync",
-        start=start.isoformat(),
-        end=(start + timedelta(hours=1)).isoformat(),
-        attendees=["bob@example.com"],
-        actor=OPERATOR,
-    )
-    tenants.set_id_mode(uow, name="contoso", mode="dynamic", actor=OPERATOR)
+    uow, _ = _a_meeting_that_cannot_be_migrated(database_url, clock)
     failed = meeting_migrations.migrate_organizer(uow, upn=ADA, actor=OPERATOR)
     clock.advance(seconds=60)
     seen = failed.attempts  # what both workers read when they listed the due jobs
