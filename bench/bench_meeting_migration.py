@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from _support import OPERATOR, Database, fresh_database, machine, median, seed_tenant
 from sqlalchemy import select
 
@@ -143,7 +144,7 @@ def seed_caldav(db: Database, server: Any, count: int) -> list[str]:
     folder = server.folder / "collections" / "collection-root" / ORGANIZER / "calendar"
     for n, body in enumerate(texts):
         (folder / f"bench-{n}.ics").write_bytes(body.encode())
-    with server.client(SERVICE) as http:  # the server sees them all
+    with httpx.Client(auth=(SERVICE, PASSWORD), timeout=600) as http:  # the server sees them all (and caches them)
         listed = http.request("PROPFIND", f"{server.url}/{ORGANIZER}/calendar/", headers={"Depth": "1"})
         listed.raise_for_status()
         assert listed.text.count("bench-") >= count, "Radicale does not list the events laid in its folder"
