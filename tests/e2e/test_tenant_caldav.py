@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dialconf.store.db import make_engine
 from dialconf.store.models import AuditEvent, Tenant
-from tests.e2e.conftest import HELPDESK, World
+from tests.e2e.conftest import ADMIN, HELPDESK, World
 
 SECRET = "Calendar-Secret-4711"
 URL = "https://calendar.contoso.com/{upn}/calendar/"
@@ -119,6 +119,37 @@ def test_a_helpdesk_account_may_not_connect_a_calendar(world: World, monkeypatch
     )  # fmt: skip
     assert result.code == 1 and SECRET not in result.err
     assert world.state() == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:5232/{upn}/calendar/",
+        "http://localhost/cal/",
+        "http://169.254.169.254/latest/",  # a cloud's metadata service
+        "https://10.1.2.3/cal/",
+        "http://[::1]:8000/api/",
+    ],
+)
+def test_a_tenant_admin_may_not_point_the_calendar_at_the_operators_network(
+    world: World, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("DIALCONF_ACTOR", ADMIN)
+    before = world.state()
+    result = world.cli("tenant", "set", "contoso", "--caldav-url", url)
+    assert result.code == 1
+    assert result.err.strip() == (
+        "dialconf: only the operator may connect a CalDAV calendar on this machine or a private address; "
+        "give the calendar's public name"
+    )
+    assert world.state() == before
+    monkeypatch.delenv("DIALCONF_ACTOR")
+    assert world.cli.ok("tenant", "set", "contoso", "--caldav-url", url)["caldav_url"] == url  # the operator may
+
+
+def test_a_tenant_admin_may_connect_a_calendar_by_its_public_name(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIALCONF_ACTOR", ADMIN)
+    assert _connect(world)["caldav_url"] == URL
 
 
 def test_tenant_set_help_names_the_caldav_options(world: World) -> None:

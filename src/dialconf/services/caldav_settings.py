@@ -7,6 +7,7 @@ that the password was set or changed.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import quote, urlsplit
 
@@ -22,6 +23,21 @@ MAX_URL = 2000
 MAX_USERNAME = 255
 MAX_PASSWORD = 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_internal(url: str) -> bool:
+    """Whether `url` names this machine or a private, link-local or otherwise non-public address.
+
+    Only what the URL itself says: a public name that resolves to a private address is not seen here.
+    """
+    host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def valid_url(url: str) -> str:

@@ -380,6 +380,12 @@ def update_settings(
             holder = uow.session.scalar(select(Tenant.id).where(Tenant.jitsi_muc_domain == muc_domain))
             if holder is not None and holder != tenant.id:
                 raise Conflict(f"Jitsi MUC domain '{muc_domain}' cannot be given to tenant '{name}': it is taken")
+        if caldav_url and actor.role is not Role.OPERATOR and caldav_settings.is_internal(caldav_url):
+            # the server would call it for the tenant: a tenant's admin must not reach the operator's network
+            raise Forbidden(
+                "only the operator may connect a CalDAV calendar on this machine or a private address; "
+                "give the calendar's public name"
+            )
         before = _settings_of(tenant)
         had_password = tenant.caldav_password is not None
         password_changed = caldav_settings.apply(
