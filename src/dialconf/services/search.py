@@ -23,6 +23,7 @@ from sqlalchemy import (
     Select,
     TextClause,
     and_,
+    any_,
     func,
     literal_column,
     or_,
@@ -132,7 +133,16 @@ def search_condition(
     if not by_id:
         # PostgreSQL combines the three GIN index scans itself (BitmapOr)
         return exact
-    return User.id.in_(union(select(User.id).where(exact), *by_id))
+    if unindexed or len(needle) < TRIGRAM:
+        # no index serves the text: each user read is compared in place, against the IDs' owners
+        # collected once (as a union, the text would be one more full read of the users)
+        return or_(exact, User.id.in_(union(*by_id)))
+    candidates = union(select(User.id).where(exact), *by_id)
+    if dialect == "postgresql":
+        # as an array the candidates are counted right and read by primary key; as `IN (...)` the
+        # planner guesses thousands of tenant rows (`tenant_id + 0`) and hashes every user instead
+        return User.id == any_(func.array(candidates.scalar_subquery()))
+    return User.id.in_(candidates)
 
 
 def tenant_users(

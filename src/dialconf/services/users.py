@@ -23,7 +23,7 @@ from dialconf.services.meeting_migrations import (
     renew_meeting_ids,
 )
 from dialconf.services.outbox import mail_info, queue_mail, wants_email
-from dialconf.services.search import search_condition, search_needle, tenant_users
+from dialconf.services.search import TRIGRAM, search_condition, search_needle, tenant_users
 from dialconf.services.tenants import domains_of, require_sign_in_domain, validate_email
 from dialconf.services.views import ActionResult, Page, UserView
 from dialconf.store.models import Bridge, Tenant, User
@@ -369,13 +369,17 @@ def _first_nearby(
 
     A search that matches many users finds its first page within a few thousand of them, where
     sorting every match reads them all; a search whose matches lie further on gets None and sorts.
+    A text shorter than a trigram has no index to find its matches (sorting them would read every
+    user): it walks on to the end of the tenant if need be, still through the index alone.
     The walk compares the names in the index (tenant_id, upn, display_name, email) without reading
     the rows (migration 0007), then reads the page's users.
     """
-    walk = select(User.upn).where(User.tenant_id == tenant_id)
-    if key is not None:
-        walk = walk.where(User.upn > key)
-    bound = uow.session.scalar(walk.order_by(User.upn).offset(max(nearby, 1) - 1).limit(1))
+    bound = None
+    if len(search_needle(search)) >= TRIGRAM:
+        walk = select(User.upn).where(User.tenant_id == tenant_id)
+        if key is not None:
+            walk = walk.where(User.upn > key)
+        bound = uow.session.scalar(walk.order_by(User.upn).offset(max(nearby, 1) - 1).limit(1))
     query = tenant_users(tenant_id, search=search, provider=provider, dialect=None, in_order=True)
     if enabled is not None:
         query = query.where(User.enabled == enabled)
