@@ -64,15 +64,21 @@ def _fts_phrase(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
 
-def text_condition(needle: str, *, unindexed: bool = False) -> ColumnElement[bool]:
+def text_condition(
+    needle: str, *, unindexed: bool = False, dialect: str | None = None
+) -> ColumnElement[bool]:
     """The exact text match, the same on every database (and what the PostgreSQL GIN indexes serve).
 
     `unindexed` writes each column as `column || ''`, the same value, which no trigram index serves:
     for a walk through the users in sign-in name order, where PostgreSQL's planner would otherwise
-    prefer its trigram indexes and read every match.
+    prefer its trigram indexes and read every match. On SQLite ("sqlite" `dialect`) the columns are
+    compared as they are: its LIKE ignores ASCII case and its lower() folds nothing else, so lower()
+    would only cost time (two thirds of a walk through every user).
     """
     pattern = _like_pattern(needle)
     columns: list[Any] = [User.upn, User.display_name, User.email]
+    if dialect == "sqlite":
+        return or_(*(column.like(pattern, escape="\\") for column in columns))
     if unindexed:
         columns = [column.concat("") for column in columns]
     upn, name, email = columns
@@ -116,15 +122,16 @@ def search_condition(
 
     `dialect` is the database's name ("sqlite", "postgresql"): with "sqlite" the condition goes
     through the FTS5 trigram table, which exists only where migration 0004 made it; without it the
-    condition is portable (and a full comparison on SQLite).
+    condition is portable (and a full comparison on SQLite). `unindexed` is the condition for a walk
+    in sign-in name order, which tests each user it passes (`text_condition`).
     """
     needle = search_needle(search)
     if not needle:
         return None
-    exact = text_condition(needle, unindexed=unindexed)
+    exact = text_condition(needle, unindexed=unindexed, dialect=dialect)
     digits = conference_id_digits(search)
     by_id = _conference_id_candidates(digits) if digits is not None else []
-    if dialect == "sqlite" and len(needle) >= TRIGRAM:
+    if dialect == "sqlite" and len(needle) >= TRIGRAM and not unindexed:
         # the candidates come from the indexes; each is read once, checked exactly, then sorted
         trigram = _trigram_candidates(needle)
         if not by_id:
@@ -153,12 +160,12 @@ def tenant_users(
     Where the search has indexed candidates, the tenant condition is written `+tenant_id` (SQLite) or
     `tenant_id + 0` (PostgreSQL), which no index serves: otherwise it may walk every user of the tenant in
     sign-in name order and test each against the candidates, a full scan when few users match.
-    `in_order` is that walk, on purpose (with `dialect=None`): the text condition is then one that no
-    trigram index serves (`text_condition(unindexed=True)`), for a search with many matches whose first
-    ones lie near the start of the tenant's users in sign-in name order (users._first_nearby).
+    `in_order` is that walk, on purpose: the text condition is then one that no trigram index serves
+    (`text_condition(unindexed=True)`), for a search with many matches whose first ones lie near the
+    start of the tenant's users in sign-in name order (users._first_nearby).
     """
     needle = search_needle(search)
-    indexed = len(needle) >= TRIGRAM
+    indexed = len(needle) >= TRIGRAM and not in_order
     if indexed and dialect == "sqlite" and conference_id_digits(search) is None:
         # the search table drives a join: the matches stream in row id order, so a LIMIT (a capped
         # count) stops reading early, where `id IN (...)` would first collect every candidate
@@ -166,7 +173,7 @@ def tenant_users(
             select(User)
             .select_from(_FTS_TABLE)
             .join(User, User.id == _FTS_ROWID)
-            .where(_fts_match(needle), text_condition(needle))
+            .where(_fts_match(needle), text_condition(needle, dialect=dialect))
         )
         condition = None
     else:

@@ -315,6 +315,11 @@ def list_users(
         if many:
             # more matches than the cap: the first ones in sign-in name order are likely near
             rows = _first_nearby(uow, t.id, search, provider, enabled, key, limit + 1, offset, nearby)
+        if rows is None and 0 < len(search_needle(search)) < TRIGRAM:
+            # no index finds a short text's matches: they are sorted by a copy of the sign-in name
+            # (PostgreSQL scans in parallel), where a walk in index order would read each user's row
+            found = query.with_only_columns(User.id).order_by(User.upn.concat("")).limit(limit + 1)
+            rows = _users_by_id(uow, list(uow.session.scalars(found.offset(offset))))
         if rows is None:
             rows = list(uow.session.scalars(query.order_by(User.upn).limit(limit + 1).offset(offset)))
         more, users = len(rows) > limit, rows[:limit]
@@ -369,18 +374,14 @@ def _first_nearby(
 
     A search that matches many users finds its first page within a few thousand of them, where
     sorting every match reads them all; a search whose matches lie further on gets None and sorts.
-    A text shorter than a trigram has no index to find its matches (sorting them would read every
-    user): it walks on to the end of the tenant if need be, still through the index alone.
     The walk compares the names in the index (tenant_id, upn, display_name, email) without reading
     the rows (migration 0007), then reads the page's users.
     """
-    bound = None
-    if len(search_needle(search)) >= TRIGRAM:
-        walk = select(User.upn).where(User.tenant_id == tenant_id)
-        if key is not None:
-            walk = walk.where(User.upn > key)
-        bound = uow.session.scalar(walk.order_by(User.upn).offset(max(nearby, 1) - 1).limit(1))
-    query = tenant_users(tenant_id, search=search, provider=provider, dialect=None, in_order=True)
+    walk = select(User.upn).where(User.tenant_id == tenant_id)
+    if key is not None:
+        walk = walk.where(User.upn > key)
+    bound = uow.session.scalar(walk.order_by(User.upn).offset(max(nearby, 1) - 1).limit(1))
+    query = tenant_users(tenant_id, search=search, provider=provider, dialect=_dialect(uow), in_order=True)
     if enabled is not None:
         query = query.where(User.enabled == enabled)
     if key is not None:
