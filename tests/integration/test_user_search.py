@@ -247,6 +247,12 @@ def test_a_capped_count_and_the_nearby_walk_page_through_the_same_users_and_neve
     assert page.truncated == (offset + limit < len(expected))
     assert page.total < len(expected) if page.total_capped else page.total == len(expected)
 
+    # `user list --all`: past `walk_over` matches the batches walk the names in order
+    batches = users.iter_users(
+        world.uow, tenant="contoso", actor=OPERATOR, search=search or None, batch=limit, walk_over=cap
+    )
+    assert [view.upn for batch in batches for view in batch] == expected
+
 
 def test_a_conference_id_typed_with_spaces_and_hash_finds_its_owner(world: World) -> None:
     assert world.ada.conference_id is not None

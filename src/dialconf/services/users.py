@@ -425,10 +425,12 @@ def iter_users(
     offset: int = 0,
     after: str | None = None,
     batch: int = 500,
+    walk_over: int = SEARCH_COUNT_CAP,
 ) -> Iterator[list[UserView]]:
     """Every user list_users would match, in batches by sign-in name: the whole list, never all in memory.
 
-    `after` and `offset` say where to start, as for list_users.
+    `after` and `offset` say where to start, as for list_users. A search with more than `walk_over`
+    matches walks the tenant's users in sign-in name order, a batch at a time.
     """
     if provider is not None:
         validate_provider(provider)
@@ -436,14 +438,26 @@ def iter_users(
         raise InvalidInput(f"offset must be 0 or more, not {offset}")
     last = normalise_upn(after) if after is not None else None
     skip = offset
+    many: bool | None = None
     while True:
         # one short read per batch, continuing after the last sign-in name seen (keyset paging)
         with uow.read():
             t = get_tenant(uow, tenant, actor)
-            query = tenant_users(t.id, search=search, provider=provider, dialect=_dialect(uow))
+            dialect = _dialect(uow)
+            if many is None:
+                # a search with many matches walks the names index in order, a batch at a time: sorting
+                # its matches for every batch would read them all again each time
+                indexed = tenant_users(t.id, search=search, provider=provider, dialect=dialect)
+                many = bool(search_needle(search)) and _count_upto(uow, indexed, walk_over)[1]
+            query = tenant_users(t.id, search=search, provider=provider, dialect=dialect, in_order=many)
             if last is not None:
                 query = query.where(User.upn > last)
-            users = list(uow.session.scalars(query.order_by(User.upn).limit(batch).offset(skip)))
+            if many:
+                # through the index alone (tenant_id, upn, display_name, email), then the batch's rows
+                found = query.with_only_columns(User.id).order_by(User.upn).limit(batch).offset(skip)
+                users = _users_by_id(uow, list(uow.session.scalars(found)))
+            else:
+                users = list(uow.session.scalars(query.order_by(User.upn).limit(batch).offset(skip)))
             views = user_views(uow, users)
         skip = 0
         if not views:
