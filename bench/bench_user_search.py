@@ -26,6 +26,7 @@ Each search is timed three ways:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import re
 import sqlite3
@@ -204,9 +205,9 @@ class Timings:
         return values[min(len(values) - 1, round(q * (len(values) - 1)))] if values else float("nan")
 
 
-def timed(action: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+def timed(action: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
     start = time.perf_counter()
-    result = action(*args)
+    result = action(*args, **kwargs)
     return result, time.perf_counter() - start
 
 
@@ -346,6 +347,69 @@ def measure_broad(title: str, db: Database, args: argparse.Namespace) -> None:
         print(f"  {kind:20s} service {timings.line(kind)}  max {max(timings.samples[kind]):8.2f}")
 
 
+HTTP_ADMIN = f"bench-admin@{TENANT}.com"
+HTTP_PASSWORD = "bench password 1234"
+HTTP_KINDS = ("name prefix", "email fragment", "conference ID", "first page")
+
+
+def measure_http(title: str, db: Database, args: argparse.Namespace) -> None:
+    """The users page and the API list call through the web app (in process, no network).
+
+    The time is the whole request as the app handles it: session or token check, the service call,
+    the page's template (25 users) or the API's JSON (100 users).
+    """
+    import re as regex
+
+    from fastapi.testclient import TestClient
+
+    from dialconf.config import Settings
+    from dialconf.errors import AlreadyExists
+    from dialconf.services import admins, tokens
+    from dialconf.web.app import create_app
+
+    with contextlib.suppress(AlreadyExists):  # a reused database has it
+        admins.create_admin(
+            db.uow(), email=HTTP_ADMIN, tenant=TENANT, role="admin", password=HTTP_PASSWORD, actor=OPERATOR
+        )
+    token = tokens.create_token(db.uow(), actor=admins.actor_for(db.uow(), HTTP_ADMIN), name="bench").token
+    settings = Settings(database_url=db.url, secret_key="bench-" + "k" * 40, public_url="http://testserver")
+    timings = Timings()
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        form = client.get("/signin").text
+        csrf = regex.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf is not None
+        signed = client.post(
+            "/signin", data={"email": HTTP_ADMIN, "password": HTTP_PASSWORD, "csrf": csrf.group(1)}
+        )
+        assert signed.status_code == 303, signed.text
+        bearer = {"Authorization": f"Bearer {token}"}
+        plan = [
+            s for s in searches(args.users, args.http_searches, random.Random(13)) if s.kind in HTTP_KINDS
+        ]
+        for search in plan[:8]:  # warm up, as the service timings do
+            client.get("/users", params={"q": search.text or ""})
+        for search in plan:
+            text = search.text or ""
+            answer, seconds = timed(client.get, "/users", params={"q": text})
+            assert answer.status_code == 200, answer.text
+            timings.add(f"page {search.kind}", seconds)
+            params: dict[str, Any] = {"tenant": TENANT, "limit": 100}
+            if text:
+                params["search"] = text
+            answer, seconds = timed(client.get, "/api/v1/users", params=params, headers=bearer)
+            assert answer.status_code == 200, answer.text
+            if search.kind != "first page":
+                assert answer.json()["items"], search  # every search is drawn from a real user
+            timings.add(f"api {search.kind}", seconds)
+    print(f"users page (25 users) and API list call (100 users), {title}, {args.http_searches} per kind,")
+    print("milliseconds per request (the web app in process, through Starlette's test client)")
+    for kind in HTTP_KINDS:
+        for side in ("page", "api"):
+            key = f"{side} {kind}"
+            verdict = "within" if timings.p(key, 0.99) < AIM_P99_MS else "OVER"
+            print(f"  {kind:15s} {side:4s} {timings.line(key)}  p99 {verdict} {AIM_P99_MS:.0f} ms")
+
+
 def service_call(db: Database, search: Search) -> Any:
     return users.list_users(
         db.uow(), tenant=TENANT, actor=OPERATOR, search=search.text, after=search.after, limit=100
@@ -418,6 +482,8 @@ def run_sqlite(args: argparse.Namespace, directory: Path) -> Timings:
     conn.close()
     report("SQLite", args, timings, matches)
     measure_broad("SQLite", db, args)
+    if args.http_searches:
+        measure_http("SQLite", db, args)
     db.engine.dispose()
     return timings
 
@@ -589,6 +655,8 @@ def measure_postgres(args: argparse.Namespace, db: Database, tenant_id: int) -> 
                 timings.add(f"old {kind}", seconds)
     report("PostgreSQL 15", argparse.Namespace(users=args.users, searches=args.pg_searches), timings, matches)
     measure_broad("PostgreSQL 15", db, args)
+    if args.http_searches:
+        measure_http("PostgreSQL 15", db, args)
 
 
 def main() -> int:
@@ -605,6 +673,12 @@ def main() -> int:
         type=int,
         default=20,
         help="searches per broad kind (a letter or two, 3 ID digits)",
+    )
+    parser.add_argument(
+        "--http-searches",
+        type=int,
+        default=100,
+        help="users page and API requests per kind (0: none)",
     )
     parser.add_argument("--postgres", action="store_true", help="also PostgreSQL")
     parser.add_argument("--pg-searches", type=int, default=200)
