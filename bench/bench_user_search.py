@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import random
 import re
 import sqlite3
@@ -374,7 +375,10 @@ def measure_http(title: str, db: Database, args: argparse.Namespace) -> None:
     token = tokens.create_token(db.uow(), actor=admins.actor_for(db.uow(), HTTP_ADMIN), name="bench").token
     settings = Settings(database_url=db.url, secret_key="bench-" + "k" * 40, public_url="http://testserver")
     timings = Timings()
-    with TestClient(create_app(settings), follow_redirects=False) as client:
+    app = create_app(settings)
+    gc.collect()
+    gc.freeze()  # as `dialconf serve` does once the app is built (cli/serve.py)
+    with TestClient(app, follow_redirects=False) as client:
         form = client.get("/signin").text
         csrf = regex.search(r'name="csrf" value="([^"]+)"', form)
         assert csrf is not None
