@@ -51,6 +51,15 @@ def number_on_bridge(uow: UnitOfWork, bridge: Bridge, number: str, *, toll_free:
     return row
 
 
+def own_or_bridge_toll(uow: UnitOfWork, user: User) -> int | None:
+    """The id of the toll number callers are given for a builtin user: their own default, or else
+    the bridge's (a user enabled before the bridge had numbers has none of their own)."""
+    if user.toll_number_id is not None or user.provider != "builtin":
+        return user.toll_number_id
+    bridge = uow.session.get(Bridge, user.bridge_id)
+    return bridge.default_number_id if bridge is not None else None
+
+
 def user_views(uow: UnitOfWork, users: Sequence[User]) -> list[UserView]:
     """Build the views of many users with a fixed number of queries."""
     if not users:
@@ -60,7 +69,9 @@ def user_views(uow: UnitOfWork, users: Sequence[User]) -> list[UserView]:
     bridge_ids = {u.bridge_id for u in users}
     tenants = {t.id: t for t in session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids)))}
     bridges = {b.id: b for b in session.scalars(select(Bridge).where(Bridge.id.in_(bridge_ids)))}
-    number_ids = {n for u in users for n in (u.toll_number_id, u.toll_free_number_id) if n is not None}
+    # a user without a toll number of their own is given the bridge's default (own_or_bridge_toll)
+    tolls = {u.id: u.toll_number_id or bridges[u.bridge_id].default_number_id for u in users}
+    number_ids = {n for u in users for n in (tolls[u.id], u.toll_free_number_id) if n is not None}
     nums = (
         {n.id: n.e164 for n in session.scalars(select(ServiceNumber).where(ServiceNumber.id.in_(number_ids)))}
         if number_ids
@@ -109,7 +120,8 @@ def user_views(uow: UnitOfWork, users: Sequence[User]) -> list[UserView]:
             frees = list(u.acp_toll_free_numbers or [])
             toll_free = frees[0] if frees and u.toll_free_allowed else None
         else:
-            toll = nums.get(u.toll_number_id) if u.toll_number_id else None
+            toll_id = tolls[u.id]
+            toll = nums.get(toll_id) if toll_id else None
             toll_free = (
                 nums.get(u.toll_free_number_id) if u.toll_free_number_id and u.toll_free_allowed else None
             )

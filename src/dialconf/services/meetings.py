@@ -29,6 +29,7 @@ from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import Conflict, InvalidInput, NotAllowedForProvider, NotFound
 from dialconf.services import conference_ids
 from dialconf.services.common import audit, get_tenant, get_user, require
+from dialconf.services.directory import own_or_bridge_toll
 from dialconf.services.outbox import queue_invitation
 from dialconf.services.views import View
 from dialconf.store.models import Bridge, ConferenceIdRow, Meeting, ServiceNumber, Tenant, User
@@ -439,9 +440,7 @@ def dial_in(uow: UnitOfWork, tenant: Tenant, user: User, digits: str) -> ics.Dia
             provider=user.acp_provider_name or "third-party provider",
             passcode=user.acp_participant_passcode or "",
         )
-    toll_id = user.toll_number_id
-    if toll_id is None:  # no number of their own: the bridge's default
-        toll_id = uow.session.scalar(select(Bridge.default_number_id).where(Bridge.id == user.bridge_id))
+    toll_id = own_or_bridge_toll(uow, user)
     wanted = [n for n in (toll_id, user.toll_free_number_id if user.toll_free_allowed else None) if n]
     found = {
         row.id: row

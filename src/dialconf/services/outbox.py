@@ -15,6 +15,7 @@ from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import MailNotFound
 from dialconf.mail.compose import CARRIES_PIN, DialNumber, MailInfo, MailKind, ThirdParty, compose, mask_pin
 from dialconf.services.common import get_tenant, newest_first_batches, newest_first_page, require
+from dialconf.services.directory import own_or_bridge_toll
 from dialconf.services.views import MailDetail, MailView, Page
 from dialconf.store.models import OutboxMail, ServiceNumber, Tenant, User
 from dialconf.store.uow import UnitOfWork
@@ -74,7 +75,7 @@ def mail_info(
         display_name=user.display_name,
         conference_id=format_for_callers(conference_id) if conference_id else None,
         dynamic=tenant.conference_id_mode == "dynamic" and user.provider == "builtin",
-        toll=_dial_number(number(user.toll_number_id)),
+        toll=_dial_number(number(own_or_bridge_toll(uow, user))),
         toll_free=_dial_number(number(user.toll_free_number_id)) if user.toll_free_allowed else None,
         all_numbers_url=f"{uow.public_url.rstrip('/')}/dialin/{tenant.name}",
         meeting_migration=tenant.meeting_migration,
