@@ -31,6 +31,8 @@ DONE = {
     "number-default": "Default number changed",
     "settings": "Settings saved",
     "id-mode": "Conference ID mode changed",
+    "caldav": "Calendar server saved",
+    "caldav-off": "Calendar server disconnected",
     "retried": "Mail queued again",
     "tenant": "Tenant created",
     "admin": "Account created",
@@ -192,6 +194,8 @@ def _settings(
             "meeting_id_grace_days": str(t.meeting_id_grace_days),
             "email_from_address": t.email_from_address or "",
             "email_from_name": t.email_from_name or "",
+            "caldav_url": t.caldav_url or "",
+            "caldav_username": t.caldav_username or "",
         }
     values.update(extra.pop("values", {}))
     return render(
@@ -273,6 +277,56 @@ def save_settings(
             return _settings(request, uow, actor, tenant, status=exc.status, errors=errors, values=values)
         return _back("/settings", "settings", tenant if actor.role is Role.OPERATOR else None)
     return _settings(request, uow, actor, tenant, status=422, errors=errors, values=values)
+
+
+# the words of caldav_settings' and update_settings' refusals, and the field each is about (in order)
+_CALDAV_KEYWORDS = (
+    ("give the password", "caldav_password"),
+    ("CalDAV URL", "caldav_url"),
+    ("calendar URL", "caldav_url"),
+    ("private address", "caldav_url"),
+    ("port", "caldav_url"),
+    ("user name", "caldav_username"),
+    ("password", "caldav_password"),
+)
+
+
+@router.post("/settings/caldav")
+def save_caldav(
+    request: Request,
+    actor: CsrfChecked,
+    uow: Uow,
+    tenant: Annotated[str, Form()],
+    caldav_url: Annotated[str, Form()] = "",
+    caldav_username: Annotated[str, Form()] = "",
+    caldav_password: Annotated[str, Form()] = "",
+    disconnect: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Connect, change or disconnect the calendar server; an empty password keeps the stored one."""
+    values = {"caldav_url": caldav_url, "caldav_username": caldav_username}  # never the password
+    back = tenant if actor.role is Role.OPERATOR else None
+    if disconnect is not None:
+        tenants.update_settings(uow, name=tenant, actor=actor, caldav_url="")
+        return _back("/settings", "caldav-off", back)
+    if not caldav_url.strip():
+        errors = {"caldav_url": "give the calendar's URL (Disconnect forgets the calendar server)"}
+        return _settings(request, uow, actor, tenant, status=422, errors=errors, values=values)
+    try:
+        tenants.update_settings(
+            uow,
+            name=tenant,
+            actor=actor,
+            caldav_url=caldav_url.strip(),
+            caldav_username=caldav_username.strip(),
+            caldav_password=caldav_password or None,
+        )
+    except DialconfError as exc:
+        field = next((name for word, name in _CALDAV_KEYWORDS if word in exc.message), None)
+        if field is None or exc.status not in (403, 422):
+            raise
+        errors = {field: exc.message}
+        return _settings(request, uow, actor, tenant, status=exc.status, errors=errors, values=values)
+    return _back("/settings", "caldav", back)
 
 
 @router.post("/settings/id-mode")
