@@ -8,6 +8,7 @@ from sqlalchemy import select
 from dialconf.store.db import make_engine
 from dialconf.store.models import OutboxMail
 from tests.e2e.conftest import ADA, DYN, NORTHWIND_TOLL, World
+from tests.support.radicale import unreachable_calendar_url
 
 UPCOMING = ("--start", "2030-03-04T09:00", "--end", "2030-03-04T10:00")
 PAST = ("--start", "2020-03-02T09:00", "--end", "2020-03-02T10:00")
@@ -84,13 +85,15 @@ def test_setting_a_chosen_id_queues_a_job_too(world: World) -> None:
 
 def test_a_job_that_cannot_run_fails_with_its_reason_and_is_kept_for_a_retry(world: World) -> None:
     _schedule(world, "bob@example.com", UPCOMING)
-    # dynamic IDs now: her static ID is released, and the meeting has no ID of its own yet
-    world.cli.ok("tenant", "set-id-mode", "contoso", "dynamic")
+    # the tenant's calendar server is down: the job's calendar step cannot run
+    url = unreachable_calendar_url()
+    server = url.removeprefix("http://").split("/")[0]
+    world.cli.ok("tenant", "set", "contoso", "--caldav-url", url)
     result = world.cli("meeting", "migrate", ADA)
     assert result.code == 1
-    assert result.err.startswith("dialconf: migration job ") and "has no conference ID" in result.err
+    assert result.err.startswith("dialconf: migration job ") and server in result.err
     (failed,) = world.cli.ok("meeting", "migration-status", "--upn", ADA, "--state", "failed")
-    assert failed["attempts"] == 1 and "has no conference ID" in failed["last_message"]
+    assert failed["attempts"] == 1 and server in failed["last_message"]
     assert world.cli.ok("meeting", "migration-status", "--upn", ADA, "--summary") == {
         "pending": 0, "in_progress": 0, "succeeded": 0, "failed": 1,
     }  # fmt: skip

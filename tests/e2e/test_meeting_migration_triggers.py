@@ -11,10 +11,10 @@ from typing import Any
 
 import icalendar
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dialconf.store.db import make_engine
-from dialconf.store.models import OutboxMail
+from dialconf.store.models import Meeting, OutboxMail
 from tests.e2e.conftest import ADA, DYN, MAIN_TOLL, NORTHWIND_TOLL, World
 
 UPCOMING = ("--start", "2030-03-04T09:00", "--end", "2030-03-04T10:00")
@@ -238,3 +238,44 @@ def test_an_organizer_without_upcoming_meetings_gets_no_job(world: World) -> Non
     world.cli.ok("user", "set-default-number", ADA, "--toll", REDMOND, "--no-email")
     world.cli.ok("user", "disable", ADA, "--no-email")
     assert world.cli.ok("meeting", "migration-status") == []
+
+
+def test_a_switch_to_dynamic_gives_meetings_scheduled_on_the_static_id_their_own_and_resends_them(
+    world: World,
+) -> None:
+    meeting = _schedule(world, ADA, "bob@example.com")
+    static = world.cli.ok("user", "show", ADA)["conference_id"]
+    assert meeting["conference_id"] == static
+
+    world.cli.ok("tenant", "set-id-mode", "contoso", "dynamic")
+    own = world.cli.ok("meeting", "show", str(meeting["id"]))["conference_id"]
+    assert own not in (None, static)
+    (job,) = _pending(world, ADA)
+    assert job["reason"] == "conference ID mode changed"
+    # callers with the new ID reach the meeting; the static ID is quarantined with the user's
+    found = world.cli.ok(*LOOKUP, MAIN_TOLL, "--digits", own)
+    assert (found["result"], found["meeting"]) == ("join", str(meeting["id"]))
+    assert world.cli.ok(*LOOKUP, MAIN_TOLL, "--digits", static)["result"] == "reject"
+
+    resent = _run_and_check_resent(world, ADA, "bob@example.com")
+    assert "Conference ID: " + " ".join([own[:3], own[3:6], own[6:]]) + "#" in _block(resent)
+
+
+def test_a_job_gives_an_own_id_to_a_meeting_left_without_one_by_an_earlier_switch(world: World) -> None:
+    """Before switches gave them one, such meetings made every job of their organizer fail."""
+    meeting = _schedule(world, ADA, "bob@example.com")
+    world.cli.ok("tenant", "set", "contoso", "--no-meeting-migration")
+    world.cli.ok("tenant", "set-id-mode", "contoso", "dynamic")
+    engine = make_engine(world.url)
+    try:
+        with engine.begin() as conn:  # the state such a switch left: no own ID, the static digits
+            conn.execute(update(Meeting).where(Meeting.id == meeting["id"]).values(conference_id_row_id=None))
+    finally:
+        engine.dispose()
+    world.cli.ok("tenant", "set", "contoso", "--meeting-migration")
+
+    ran = world.cli.ok("meeting", "migrate", ADA)
+    assert (ran["state"], ran["meetings_updated"]) == ("succeeded", 1)
+    own = world.cli.ok("meeting", "show", str(meeting["id"]))["conference_id"]
+    assert own != meeting["conference_id"]
+    assert world.cli.ok(*LOOKUP, MAIN_TOLL, "--digits", own)["result"] == "join"

@@ -10,6 +10,7 @@ import signal
 from typing import Any
 
 from tests.conftest import TEST_KEY, Cli, seed_tenant
+from tests.support.radicale import unreachable_calendar_url
 from tests.support.smtp import WorkerProcess, smtp_server, wait_for
 
 ADA, FAY, DEE = "ada@contoso.com", "fay@northwind.com", "dee@northwind.com"
@@ -34,7 +35,9 @@ def _seed(cli: Cli) -> dict[str, Any]:
     cli.ok("user", "enable", DEE, "--tenant", "northwind", "--email", DEE, "--name", "Dee", "--no-email")
     _schedule(cli, FAY, "2030-03-04T09:00", "2030-03-04T10:00")
     cli.ok("user", "set-default-number", FAY, "--toll", LONDON_TWO, "--no-email")  # a job for fay
-    # dynamic IDs now: fay's static ID is released and her meeting has none of its own, so her job fails
+    # northwind's calendar server is down, so fay's job fails (after re-sending her own invitation)
+    cli.ok("tenant", "set", "northwind", "--caldav-url", unreachable_calendar_url())
+    # dynamic IDs now (fay's meeting gets its own): dee's meeting below gets its own ID too
     cli.ok("tenant", "set-id-mode", "northwind", "dynamic")
     ended = _schedule(cli, DEE, "2020-03-02T09:00", "2020-03-02T10:00")  # its own ID, past its grace
 
@@ -59,7 +62,7 @@ def _job(cli: Cli, upn: str) -> dict[str, Any]:
 
 def _check_done(cli: Cli, seeded: dict[str, Any], output: str) -> None:
     failed = _job(cli, FAY)
-    assert failed["state"] == "failed" and "has no conference ID" in failed["last_message"]
+    assert failed["state"] == "failed" and "127.0.0.1" in failed["last_message"]
     assert _job(cli, ADA)["meetings_updated"] == 1
     assert cli.ok("meeting", "show", str(seeded["upcoming"]["id"]))["conference_id"] == seeded["new_id"]
     assert _lookup(cli, seeded["ended"]["conference_id"]) == "reject"
@@ -79,8 +82,9 @@ def test_the_worker_runs_due_jobs_past_a_failing_one_and_releases_ended_meetings
             proc.wait_for_line("started")
             wait_for(lambda: _job(cli, ADA)["state"] == "succeeded", "ada's job to succeed")
             wait_for(lambda: "released the conference IDs" in proc.output, "the ended meeting's ID to be released")
-            # the re-sent invitation is delivered by the same process
-            wait_for(lambda: len(server.handler.for_recipient("bob@example.com")) == 4, "the invitations")
+            # the re-sent invitations (ada's, and fay's before her calendar step failed) are delivered
+            # by the same process
+            wait_for(lambda: len(server.handler.for_recipient("bob@example.com")) == 5, "the invitations")
             assert proc.proc.poll() is None  # fay's failure did not stop it
             proc.signal(signal.SIGTERM)
             assert proc.wait() == 0

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dialconf.services import meeting_migrations, meetings, tenants, users
+from dialconf.services import meeting_migrations, meetings, resets, tenants, users
 from dialconf.services.meetings import MeetingView
 from dialconf.store.uow import UnitOfWork
 from tests.conftest import make_uow
 from tests.integration.builders import OPERATOR, FakeClock, make_tenant, make_user
+from tests.support.radicale import unreachable_calendar_url
 
 ADA = "ada@contoso.com"
 
@@ -27,8 +28,9 @@ def _a_meeting_that_cannot_be_migrated(database_url: str, clock: FakeClock) -> t
         attendees=["bob@example.com"],
         actor=OPERATOR,
     )
-    # dynamic IDs now: her static ID is released and the meeting has none of its own: nothing to write in
-    tenants.set_id_mode(uow, name="contoso", mode="dynamic", actor=OPERATOR)
+    # a new ID to write into her invitation, and the tenant's calendar server is down
+    resets.reset_conference_id(uow, upn=ADA, actor=OPERATOR, send_email=False)
+    tenants.update_settings(uow, name="contoso", actor=OPERATOR, caldav_url=unreachable_calendar_url())
     return uow, meeting
 
 
@@ -38,17 +40,20 @@ def test_a_failed_job_is_retried_after_its_backoff_and_then_succeeds(database_ur
 
     failed = meeting_migrations.migrate_organizer(uow, upn=ADA, actor=OPERATOR)
     assert (failed.state, failed.attempts) == ("failed", 1)
-    assert "has no conference ID" in (failed.last_message or "")
+    assert "127.0.0.1" in (failed.last_message or "")
+    # her own invitation was re-sent with the new ID before the calendar step failed
+    new_id = users.show_user(uow, upn=ADA, actor=OPERATOR).conference_id
+    assert new_id is not None and new_id != meeting.conference_id
+    assert meetings.show_meeting(uow, meeting_id=meeting.id, actor=OPERATOR).conference_id == new_id
 
     clock.advance(seconds=59)  # the first retry waits a minute
     assert meeting_migrations.run_due_jobs(uow, actor=OPERATOR) == []
 
-    tenants.set_id_mode(uow, name="contoso", mode="static", actor=OPERATOR)  # a new static ID for her
-    new_id = users.show_user(uow, upn=ADA, actor=OPERATOR).conference_id
-    assert new_id is not None and new_id != meeting.conference_id
+    tenants.update_settings(uow, name="contoso", actor=OPERATOR, caldav_url="")  # the calendar disconnected
     clock.advance(seconds=1)
     (retried,) = meeting_migrations.run_due_jobs(uow, actor=OPERATOR)
-    assert (retried.id, retried.state, retried.attempts, retried.meetings_updated) == (failed.id, "succeeded", 2, 1)
+    # nothing left to re-send: the invitation already carries the new ID
+    assert (retried.id, retried.state, retried.attempts, retried.meetings_updated) == (failed.id, "succeeded", 2, 0)
     assert meetings.show_meeting(uow, meeting_id=meeting.id, actor=OPERATOR).conference_id == new_id
     assert meeting_migrations.run_due_jobs(uow, actor=OPERATOR) == []
 

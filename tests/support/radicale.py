@@ -28,6 +28,15 @@ def free_port() -> int:
         return port
 
 
+def unreachable_calendar_url() -> str:
+    """A CalDAV URL on this machine where nothing listens: a calendar server that is down.
+
+    Only the operator may set it (an address on this machine); a job's calendar step then fails
+    with a message naming `127.0.0.1:PORT`.
+    """
+    return f"http://127.0.0.1:{free_port()}/{{upn}}/"
+
+
 class RadicaleServer:
     def __init__(self, folder: Path, users: dict[str, str]) -> None:
         self.folder = folder

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support.radicale import unreachable_calendar_url
 from tests.web.api_world import ADA, BOB, FABRIKAM_ADMIN, ODD, ApiWorld, seed_api_world
 from tests.web.conftest import ADMIN, HELPDESK, OPERATOR, WebWorld
 
@@ -196,12 +197,14 @@ def test_a_migration_that_fails_is_a_409_with_the_clis_words_and_stays_queued(
     client: TestClient, world: ApiWorld
 ) -> None:
     cli, h = world.web.cli, world.bearer(ADMIN)
-    # dynamic IDs now: the static ID is released, and the meeting scheduled in static mode has no ID of its own
-    cli.ok("tenant", "set-id-mode", "contoso", "dynamic")
+    # the tenant's calendar server is down: a run fails at its calendar step
+    url = unreachable_calendar_url()
+    server = url.removeprefix("http://").split("/")[0]
+    cli.ok("tenant", "set", "contoso", "--caldav-url", url)
     body = _problem(client.post(_migrate(ODD), headers=h), 409, "/errors/migration-failed")
-    assert "has no conference ID" in body["detail"] and body["detail"].endswith("it will be tried again")
+    assert server in body["detail"] and body["detail"].endswith("it will be tried again")
     refused = cli("meeting", "migrate", ODD)
-    assert refused.code == 1 and "has no conference ID" in refused.err
+    assert refused.code == 1 and server in refused.err
     jobs = client.get("/api/v1/meeting-migrations?state=failed", headers=h).json()
     # the second try reuses the failed job rather than queueing another
     assert [(j["attempts"], bool(j["next_attempt_at"])) for j in jobs] == [(2, True)]

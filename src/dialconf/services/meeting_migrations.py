@@ -181,13 +181,16 @@ def release_upcoming_meeting_ids(uow: UnitOfWork, tenant: Tenant, user: User) ->
     return released
 
 
-def renew_meeting_ids(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
+def renew_meeting_ids(uow: UnitOfWork, tenant: Tenant, user: User, *, keep_own: bool = False) -> int:
     """Dynamic reset: give each upcoming meeting of `user` a new own ID; the old ones are quarantined now.
 
     In the caller's transaction; returns how many meetings were renewed. Their invitations are
-    re-sent by the migration job the caller queues.
+    re-sent by the migration job the caller queues. With `keep_own`, only the meetings without an ID
+    of their own get one: those scheduled in static mode, before the tenant switched to dynamic.
     """
     upcoming = _upcoming(uow, user)
+    if keep_own:
+        upcoming = [meeting for meeting in upcoming if meeting.conference_id_row_id is None]
     if not upcoming:
         return 0
     bridge = uow.session.get(Bridge, user.bridge_id)
@@ -367,8 +370,12 @@ def _migrate(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
     The events of the tenant's CalDAV calendar are `run_job`'s second step, outside this transaction.
     """
     now = uow.now()
-    upcoming = _upcoming(uow, user)
     builtin = user.enabled and user.provider == "builtin"
+    if builtin and tenant.conference_id_mode == "dynamic":
+        # meetings scheduled in static mode lost the organizer's ID when the tenant switched to
+        # dynamic (the switch gives them their own; a switch made before it did gets it here)
+        renew_meeting_ids(uow, tenant, user, keep_own=True)
+    upcoming = _upcoming(uow, user)
     static = (
         conference_ids.live_static_row(uow, user.id)
         if builtin and tenant.conference_id_mode == "static"

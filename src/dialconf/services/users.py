@@ -629,6 +629,10 @@ def apply_mode_change(uow: UnitOfWork, tenant: Tenant, actor: Actor) -> int:
                 conference_ids.allocate(uow, bridge, owner_user_id=user.id)
         else:
             _release_static_id(uow, tenant, user)
+            # the meetings scheduled on that ID get their own, as if scheduled in dynamic mode now,
+            # and a migration job re-sends their invitations
+            if renew_meeting_ids(uow, tenant, user, keep_own=True):
+                queue_migration(uow, tenant, user, reason="conference ID mode changed")
         if tenant.auto_email:
             digits = None
             if tenant.conference_id_mode == "static":
