@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,20 @@ def test_tenant_set_help_names_the_caldav_options(world: World) -> None:
     result = world.cli("tenant", "set", "--help")
     for option in ("--caldav-url", "--no-caldav", "--caldav-username", "--caldav-password-stdin", "--caldav-password-file"):
         assert option in result.out
+
+
+def test_a_name_that_resolves_to_this_machine_is_refused_to_a_tenant_admin_too(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This machine's own name resolves (through /etc/hosts) to one of its addresses, not a public one."""
+    name = socket.gethostname()
+    resolved = {info[4][0] for info in socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)}
+    assert resolved and not any(ipaddress.ip_address(a).is_global for a in resolved), resolved
+    url = f"http://{name}:5232/{{upn}}/calendar/"
+    monkeypatch.setenv("DIALCONF_ACTOR", ADMIN)
+    before = world.state()
+    result = world.cli("tenant", "set", "contoso", "--caldav-url", url)
+    assert result.code == 1 and "only the operator may connect a CalDAV calendar" in result.err
+    assert world.state() == before
+    monkeypatch.delenv("DIALCONF_ACTOR")
+    assert world.cli.ok("tenant", "set", "contoso", "--caldav-url", url)["caldav_url"] == url

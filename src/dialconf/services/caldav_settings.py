@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from urllib.parse import quote, urlsplit
 
 from dialconf.domain import sealed
@@ -28,16 +29,33 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def is_internal(url: str) -> bool:
     """Whether `url` names this machine or a private, link-local or otherwise non-public address.
 
-    Only what the URL itself says: a public name that resolves to a private address is not seen here.
+    A name is looked up: one that resolves to such an address (this machine's own name, or a public
+    name pointing at 127.0.0.1) is internal too. A name that does not resolve now is not: nothing
+    can be reached through it yet.
     """
     host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        address = ipaddress.ip_address(host)
+        return not ipaddress.ip_address(host).is_global
     except ValueError:
-        return False
-    return not address.is_global
+        pass
+    return any(not address.is_global for address in _addresses(host))
+
+
+def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses `host` resolves to now; none when it does not resolve."""
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        return []
+    addresses = []
+    for *_, sockaddr in found:
+        try:
+            addresses.append(ipaddress.ip_address(str(sockaddr[0]).split("%")[0]))
+        except ValueError:
+            continue
+    return addresses
 
 
 def valid_url(url: str) -> str:
