@@ -7,11 +7,11 @@ import socket
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dialconf.store.db import make_engine
 from dialconf.store.models import AuditEvent, Tenant
-from tests.e2e.conftest import ADMIN, HELPDESK, World
+from tests.e2e.conftest import ADA, ADMIN, HELPDESK, World
 
 SECRET = "Calendar-Secret-4711"
 URL = "https://calendar.contoso.com/{upn}/calendar/"
@@ -175,3 +175,57 @@ def test_a_name_that_resolves_to_this_machine_is_refused_to_a_tenant_admin_too(
     assert world.state() == before
     monkeypatch.delenv("DIALCONF_ACTOR")
     assert world.cli.ok("tenant", "set", "contoso", "--caldav-url", url)["caldav_url"] == url
+
+
+def _by_operator(world: World) -> bool:
+    engine = make_engine(world.url)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.scalar(select(Tenant.caldav_url_by_operator).where(Tenant.name == "contoso")))
+    finally:
+        engine.dispose()
+
+
+def test_the_worker_does_not_contact_an_admins_calendar_whose_name_now_leads_to_this_machine(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIALCONF_ACTOR", ADMIN)
+    _connect(world)  # a public name (it does not even resolve here): allowed
+    assert _by_operator(world) is False
+    monkeypatch.delenv("DIALCONF_ACTOR")
+    world.cli.ok(
+        "meeting", "schedule", "--organizer", ADA, "--subject", "Sync", "--start", "2030-03-04T09:00",
+        "--end", "2030-03-04T10:00", "--attendee", "bob@example.com",
+    )  # fmt: skip
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        # the name's DNS record changes after the admin set it: here, this machine's own name
+        engine = make_engine(world.url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    update(Tenant)
+                    .where(Tenant.name == "contoso")
+                    .values(caldav_url=f"http://{socket.gethostname()}:{port}/{{upn}}/")
+                )
+        finally:
+            engine.dispose()
+        result = world.cli("meeting", "migrate", ADA)
+        assert result.code == 1
+        assert "now leads to this machine or a private address" in result.err
+        assert f"{socket.gethostname()}:{port}" in result.err and SECRET not in result.err
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nothing connected, so the password went nowhere
+
+    # the operator may set such a URL, and an admin may then save it again unchanged
+    internal = f"http://{socket.gethostname()}:{port}/{{upn}}/"
+    world.cli.ok("tenant", "set", "contoso", "--caldav-url", internal)
+    assert _by_operator(world) is True
+    monkeypatch.setenv("DIALCONF_ACTOR", ADMIN)
+    world.cli.ok("tenant", "set", "contoso", "--caldav-url", internal, "--caldav-username", "other")
+    assert _by_operator(world) is True
+    refused = world.cli("tenant", "set", "contoso", "--caldav-url", f"http://127.0.0.1:{port}/x/")
+    assert refused.code == 1 and "only the operator" in refused.err

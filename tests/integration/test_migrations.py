@@ -11,7 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from dialconf.store import migrate
 from dialconf.store.db import make_engine
@@ -106,3 +106,23 @@ def test_downgrade_to_base_removes_everything_and_upgrade_builds_it_again(empty_
     _run(empty_engine, "upgrade", "head")
     assert migrate.is_current(empty_engine)
     assert _differences(empty_engine) == []
+
+
+def test_0010_keeps_the_calendars_set_before_it_as_they_were_allowed(empty_engine: Engine) -> None:
+    """A URL set before 0010 is marked as the operator's (an admin's internal URL was refused then)."""
+    _run(empty_engine, "upgrade", "0009")
+    now = "2026-11-29 00:00:00"
+    with empty_engine.begin() as conn:
+        for name, url in (("contoso", "http://127.0.0.1:5232/{upn}/"), ("fabrikam", None)):
+            conn.execute(
+                text(
+                    "INSERT INTO tenants (name, conference_id_mode, auto_email, pin_length, meeting_migration,"
+                    " id_quarantine_days, caldav_url, created_at)"
+                    " VALUES (:name, 'static', true, 5, true, 90, :url, :now)"
+                ),
+                {"name": name, "url": url, "now": now},
+            )
+    _run(empty_engine, "upgrade", "head")
+    with empty_engine.connect() as conn:
+        flags = dict(conn.execute(text("SELECT name, caldav_url_by_operator FROM tenants")).all())
+    assert {name: bool(flag) for name, flag in flags.items()} == {"contoso": True, "fabrikam": False}

@@ -43,6 +43,11 @@ def is_internal(url: str) -> bool:
     return any(not address.is_global for address in _addresses(host))
 
 
+def host_of(url: str) -> str:
+    """The host (and port, if any) a URL leads to, for messages: never its path or query."""
+    return urlsplit(url.strip()).netloc.rpartition("@")[2]
+
+
 def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     """The addresses `host` resolves to now; none when it does not resolve."""
     try:

@@ -43,8 +43,14 @@ def migrate_calendar(uow: UnitOfWork, tenant: Tenant, user: User) -> int:
     """Rewrite the stale dial-in blocks of `user`'s upcoming events in the tenant's calendar; returns how many."""
     if tenant.caldav_url is None:
         return 0
-    password = caldav_settings.password_of(uow, tenant)
     url = caldav_settings.calendar_url(tenant.caldav_url, user.upn)
+    if not tenant.caldav_url_by_operator and caldav_settings.is_internal(url):
+        # looked up again: the name may have been pointed at a private address since an admin set it
+        raise CalendarUnavailable(
+            f"the CalDAV calendar of tenant '{tenant.name}': {caldav_settings.host_of(url)} now leads to "
+            "this machine or a private address, which only the operator may connect; not contacted"
+        )
+    password = caldav_settings.password_of(uow, tenant)
     target = _target(uow, tenant, user)
     connect = uow.caldav or caldav.connect
     rewritten = 0

@@ -380,7 +380,9 @@ def update_settings(
             holder = uow.session.scalar(select(Tenant.id).where(Tenant.jitsi_muc_domain == muc_domain))
             if holder is not None and holder != tenant.id:
                 raise Conflict(f"Jitsi MUC domain '{muc_domain}' cannot be given to tenant '{name}': it is taken")
-        if caldav_url and actor.role is not Role.OPERATOR and caldav_settings.is_internal(caldav_url):
+        # a URL given again as it is (the settings page sends it with every change) is no new target
+        new_url = caldav_url is not None and caldav_url.strip() != (tenant.caldav_url or "")
+        if new_url and caldav_url and not operator and caldav_settings.is_internal(caldav_url):
             # the server would call it for the tenant: a tenant's admin must not reach the operator's network
             raise Forbidden(
                 "only the operator may connect a CalDAV calendar on this machine or a private address; "
@@ -391,6 +393,9 @@ def update_settings(
         password_changed = caldav_settings.apply(
             uow, tenant, url=caldav_url, username=caldav_username, password=caldav_password
         )
+        if new_url or (operator and caldav_url is not None):
+            # the operator's, once the operator has given it (even unchanged); an admin's new URL is not
+            tenant.caldav_url_by_operator = operator and tenant.caldav_url is not None
         if jitsi_muc_domain is not None:
             tenant.jitsi_muc_domain = muc_domain or None
         for limit, number in limits.items():

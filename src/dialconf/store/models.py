@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -87,6 +88,9 @@ class Tenant(Base):
     caldav_url: Mapped[str | None] = mapped_column(String(2000))
     caldav_username: Mapped[str | None] = mapped_column(String(255))
     caldav_password: Mapped[str | None] = mapped_column(Text)
+    # whether the operator set that URL: only then may it lead to this machine or a private address,
+    # which the worker checks again before it connects (a DNS record may change after the URL is set)
+    caldav_url_by_operator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
