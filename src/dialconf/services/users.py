@@ -430,7 +430,8 @@ def iter_users(
     """Every user list_users would match, in batches by sign-in name: the whole list, never all in memory.
 
     `after` and `offset` say where to start, as for list_users. A search with more than `walk_over`
-    matches walks the tenant's users in sign-in name order, a batch at a time.
+    matches, or of fewer than 3 characters, walks the tenant's users in sign-in name order, a batch
+    at a time.
     """
     if provider is not None:
         validate_provider(provider)
@@ -446,9 +447,11 @@ def iter_users(
             dialect = _dialect(uow)
             if many is None:
                 # a search with many matches walks the names index in order, a batch at a time: sorting
-                # its matches for every batch would read them all again each time
+                # its matches for every batch would read them all again each time; so does a text no
+                # index narrows (shorter than a trigram), rather than read each user's row on the way
+                needle = search_needle(search)
                 indexed = tenant_users(t.id, search=search, provider=provider, dialect=dialect)
-                many = bool(search_needle(search)) and _count_upto(uow, indexed, walk_over)[1]
+                many = bool(needle) and (len(needle) < TRIGRAM or _count_upto(uow, indexed, walk_over)[1])
             query = tenant_users(t.id, search=search, provider=provider, dialect=dialect, in_order=many)
             if last is not None:
                 query = query.where(User.upn > last)
