@@ -681,7 +681,7 @@ def main() -> int:
     parser.add_argument(
         "--http-searches",
         type=int,
-        default=100,
+        default=200,
         help="users page and API requests per kind (0: none)",
     )
     parser.add_argument("--postgres", action="store_true", help="also PostgreSQL")
