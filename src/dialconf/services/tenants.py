@@ -358,6 +358,10 @@ def update_settings(
         email_from_name = clean_name(email_from_name)
         if not email_from_name or len(email_from_name) > 200:
             raise InvalidSetting("sender name must be 1 to 200 characters")
+    # looked up before the transaction opens: a slow name server holds no database lock
+    internal_url = (
+        bool(caldav_url) and actor.role is not Role.OPERATOR and caldav_settings.is_internal(caldav_url or "")
+    )
     with uow:
         tenant = get_tenant(uow, name, actor, Permission.MANAGE_SETTINGS)
         operator = actor.role is Role.OPERATOR
@@ -382,7 +386,7 @@ def update_settings(
                 raise Conflict(f"Jitsi MUC domain '{muc_domain}' cannot be given to tenant '{name}': it is taken")
         # a URL given again as it is (the settings page sends it with every change) is no new target
         new_url = caldav_url is not None and caldav_url.strip() != (tenant.caldav_url or "")
-        if new_url and caldav_url and not operator and caldav_settings.is_internal(caldav_url):
+        if new_url and internal_url:
             # the server would call it for the tenant: a tenant's admin must not reach the operator's network
             raise Forbidden(
                 "only the operator may connect a CalDAV calendar on this machine or a private address; "
