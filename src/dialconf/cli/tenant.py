@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dialconf.cli.common import JSON, runtime
 from dialconf.cli.framework import App, Argument, Context, Option, UsageError, prompt
-from dialconf.cli.output import emit_json, show_record, show_table
+from dialconf.cli.output import emit_json, say, show_record, show_table
 from dialconf.services.views import TenantView
 
 NAME = "tenant"
@@ -285,3 +285,63 @@ def set_id_mode(
 
     rt = runtime(ctx)
     _show(tenants.set_id_mode(rt.uow(), name=name, mode=mode, actor=rt.actor), as_json)
+
+
+@app.command("jitsi-rooms")
+def jitsi_rooms(
+    ctx: Context,
+    name: str,
+    limit: int = Option(1000, "--limit", metavar="N", help="Show at most N rooms, newest first (1-10000)."),
+    as_json: bool = JSON,
+) -> None:
+    """List the Jitsi rooms the conference mapper gave an ID, newest first; each counts against --jitsi-max-rooms."""
+    from dialconf.services import jitsi
+
+    rt = runtime(ctx)
+    rooms = jitsi.list_rooms(rt.uow(), tenant=name, actor=rt.actor, limit=limit)
+    if as_json:
+        emit_json(rooms)
+        return
+    show_table(
+        ["room", "conference ID", "live", "mapped"],
+        [[r.room, r.conference_id, r.live, r.created_at] for r in rooms],
+        empty="no Jitsi rooms mapped",
+        whole={"room"},
+    )
+
+
+@app.command("jitsi-unmap")
+def jitsi_unmap(
+    ctx: Context,
+    name: str,
+    room: list[str] = Option([], "--room", metavar="ROOM@MUC", help="A room to forget; repeat for more."),
+    created_since: str | None = Option(
+        None, "--created-since", metavar="ISO", help="Forget every room mapped at or after this UTC time."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Forget mapped Jitsi rooms: their IDs are released (quarantined) and their places under the cap freed.
+
+    A room Jitsi asks for again gets a new conference ID. For a cap filled by someone calling the
+    public mapper: `--created-since` the time it began (see `jitsi.rooms.full` in the audit log).
+    """
+    from datetime import UTC, datetime
+
+    from dialconf.errors import InvalidInput
+    from dialconf.services import jitsi
+
+    since = None
+    if created_since is not None:
+        try:
+            since = datetime.fromisoformat(created_since.strip())
+        except ValueError:
+            raise InvalidInput(
+                f"--created-since must be an ISO 8601 time such as 2026-12-01T09:00, not '{created_since}'"
+            ) from None
+        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+    rt = runtime(ctx)
+    forgotten = jitsi.unmap_rooms(rt.uow(), tenant=name, actor=rt.actor, rooms=room, created_since=since)
+    if as_json:
+        emit_json({"unmapped": forgotten})
+    else:
+        say(f"{len(forgotten)} Jitsi room(s) unmapped" + (f": {', '.join(forgotten[:20])}" if forgotten else ""))

@@ -15,7 +15,9 @@ mapped still resolve, and the first refusal of each episode writes the audit eve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote, unquote
 
 from sqlalchemy import func, select
@@ -23,10 +25,11 @@ from sqlalchemy.exc import IntegrityError
 
 from dialconf.domain import numbers
 from dialconf.domain.ids import clean_digits
-from dialconf.domain.roles import Actor, Role
+from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import InvalidInput, NotFound
 from dialconf.services import conference_ids
-from dialconf.services.common import audit
+from dialconf.services.common import audit, get_tenant
+from dialconf.services.views import View
 from dialconf.store.models import Bridge, ConferenceIdRow, JitsiRoom, ServiceNumber, Tenant
 from dialconf.store.uow import UnitOfWork
 
@@ -211,3 +214,79 @@ def phone_numbers(uow: UnitOfWork, *, conference: str) -> list[PhoneNumber]:
             )
             for row in rows
         ]
+
+
+MAX_ROOM_LIST = 10_000
+
+
+@dataclass(frozen=True)
+class RoomView(View):
+    room: str  # room@muc.domain, as Jitsi folds it
+    conference_id: str
+    live: bool  # False: its ID was released, and the room gets a new one when Jitsi next asks
+    created_at: datetime
+
+
+def list_rooms(uow: UnitOfWork, *, tenant: str, actor: Actor, limit: int = 1000) -> list[RoomView]:
+    """The tenant's mapped Jitsi rooms, newest first (the ones an abuser of the public mapper made come first)."""
+    if not 1 <= limit <= MAX_ROOM_LIST:
+        raise InvalidInput(f"limit must be 1 to {MAX_ROOM_LIST}, not {limit}")
+    with uow.read():
+        t = get_tenant(uow, tenant, actor)
+        rows = uow.session.execute(
+            select(JitsiRoom.room, ConferenceIdRow.digits, ConferenceIdRow.state, JitsiRoom.created_at)
+            .join(ConferenceIdRow, ConferenceIdRow.id == JitsiRoom.conference_id_id)
+            .where(JitsiRoom.tenant_id == t.id)
+            .order_by(JitsiRoom.created_at.desc(), JitsiRoom.id.desc())
+            .limit(limit)
+        )
+        return [RoomView(room, digits, state == "live", created) for room, digits, state, created in rows]
+
+
+def unmap_rooms(
+    uow: UnitOfWork,
+    *,
+    tenant: str,
+    actor: Actor,
+    rooms: Sequence[str] = (),
+    created_since: datetime | None = None,
+) -> list[str]:
+    """Forget mapped rooms, named or made since a time; returns the rooms forgotten.
+
+    Their IDs are released like any other (quarantined: a caller with an old number is refused, never
+    sent into another room), and each frees its place under the cap. A forgotten room that Jitsi asks
+    for again gets a new ID. Unknown room names are refused, nothing forgotten.
+    """
+    if not rooms and created_since is None:
+        raise InvalidInput("name the rooms to unmap, or give --created-since")
+    folded = sorted({fold_room(room) for room in rooms})
+    with uow:
+        t = get_tenant(uow, tenant, actor, Permission.MANAGE_SETTINGS)
+        query = select(JitsiRoom).where(JitsiRoom.tenant_id == t.id)
+        if folded:
+            query = query.where(JitsiRoom.room.in_(folded))
+        if created_since is not None:
+            query = query.where(JitsiRoom.created_at >= created_since)
+        found = list(uow.session.scalars(query.order_by(JitsiRoom.id)))
+        missing = sorted(set(folded) - {room.room for room in found})
+        if missing:
+            raise JitsiRoomNotFound(f"tenant '{t.name}' has no mapped Jitsi room {', '.join(missing)}")
+        for room in found:
+            row = uow.session.get(ConferenceIdRow, room.conference_id_id)
+            uow.session.delete(room)
+            uow.session.flush()
+            if row is not None and row.state == "live":
+                conference_ids.release(uow, row, quarantine_days=t.id_quarantine_days)
+        forgotten = [room.room for room in found]
+        if forgotten:
+            audit(
+                uow,
+                actor,
+                "jitsi.rooms.unmap",
+                t.name,
+                tenant_id=t.id,
+                detail=f"{len(forgotten)} rooms unmapped",
+                after={"rooms": forgotten[:100]},
+            )
+        uow.commit()
+        return forgotten

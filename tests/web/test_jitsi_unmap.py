@@ -1,0 +1,97 @@
+"""`dialconf tenant jitsi-rooms` / `jitsi-unmap`: a cap filled through the public mapper can be emptied again."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dialconf.domain.roles import Actor
+from dialconf.services import dialin
+from tests.web.conftest import ADMIN, HELPDESK, WebWorld
+
+MUC = "conference.meet.contoso.com"
+
+
+@pytest.fixture
+def jitsi(web_world: WebWorld) -> WebWorld:
+    web_world.cli.ok("tenant", "set", "contoso", "--jitsi-muc-domain", MUC, "--jitsi-max-rooms", "3")
+    return web_world
+
+
+def _map(client: TestClient, room: str) -> tuple[int, dict]:
+    answer = client.get(f"/jitsi/conferenceMapper?conference={room}@{MUC}")
+    return answer.status_code, answer.json()
+
+
+def _lookup(world: WebWorld, digits: str) -> str:
+    found = dialin.lookup(world.cli.uow(), number="+14255550100", digits=f"{digits}#", actor=Actor.operator())
+    return found.result
+
+
+def test_an_admin_lists_the_rooms_and_unmaps_those_an_abuser_made_freeing_the_cap(
+    jitsi: WebWorld, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, standup = _map(client, "standup")
+    assert _map(client, "spam1")[0] == 200 and _map(client, "spam2")[0] == 200
+    assert _map(client, "spam3")[0] == 404  # the cap of 3 is full
+    monkeypatch.setenv("DIALCONF_ACTOR", ADMIN)
+    rooms = jitsi.cli.ok("tenant", "jitsi-rooms", "contoso")
+    assert [r["room"] for r in rooms] == [f"spam2@{MUC}", f"spam1@{MUC}", f"standup@{MUC}"]  # newest first
+    assert all(r["live"] for r in rooms)
+    spam1 = rooms[1]["conference_id"]
+
+    unmapped = jitsi.cli.ok(
+        "tenant", "jitsi-unmap", "contoso", "--room", f"Spam1@{MUC}", "--room", f"spam2@{MUC}"
+    )
+    assert unmapped == {"unmapped": [f"spam1@{MUC}", f"spam2@{MUC}"]}
+    assert [r["room"] for r in jitsi.cli.ok("tenant", "jitsi-rooms", "contoso")] == [f"standup@{MUC}"]
+    assert _lookup(jitsi, spam1) == "reject"  # the ID is quarantined, not handed to the next room
+    assert _lookup(jitsi, standup["id"]) == "join"  # the room kept was left alone
+    status, spam3 = _map(client, "spam3")  # places under the cap are free again
+    assert status == 200 and spam3["id"] != spam1
+    events = jitsi.cli.ok("audit", "list", "--tenant", "contoso")
+    (event,) = [e for e in events if e["action"] == "jitsi.rooms.unmap"]
+    assert event["actor"] == ADMIN and "2 rooms unmapped" in event["detail"]
+
+
+def test_created_since_unmaps_every_room_made_from_then_on(jitsi: WebWorld, client: TestClient) -> None:
+    _map(client, "standup")
+    made = jitsi.cli.ok("tenant", "jitsi-rooms", "contoso")[0]["created_at"]
+    _map(client, "later")
+    later = jitsi.cli.ok("tenant", "jitsi-rooms", "contoso")[0]["created_at"]
+    if later == made:  # the same clock reading: nothing to tell them apart by
+        pytest.fail("two rooms mapped one after the other got the same time")
+    answer = jitsi.cli.ok("tenant", "jitsi-unmap", "contoso", "--created-since", later)
+    assert answer == {"unmapped": [f"later@{MUC}"]}
+    assert [r["room"] for r in jitsi.cli.ok("tenant", "jitsi-rooms", "contoso")] == [f"standup@{MUC}"]
+
+
+def test_bad_requests_change_nothing_and_helpdesk_and_other_tenants_are_refused(
+    jitsi: WebWorld, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _map(client, "standup")
+    nothing = jitsi.cli("tenant", "jitsi-unmap", "contoso")
+    assert nothing.code != 0 and "name the rooms to unmap, or give --created-since" in nothing.err
+    unknown = jitsi.cli(
+        "tenant", "jitsi-unmap", "contoso", "--room", f"standup@{MUC}", "--room", f"ghost@{MUC}"
+    )
+    assert unknown.code != 0 and f"no mapped Jitsi room ghost@{MUC}" in unknown.err
+    bad_time = jitsi.cli("tenant", "jitsi-unmap", "contoso", "--created-since", "yesterday")
+    assert bad_time.code != 0 and "--created-since must be an ISO 8601 time" in bad_time.err
+    not_a_room = jitsi.cli("tenant", "jitsi-unmap", "contoso", "--room", "standup")
+    assert not_a_room.code != 0 and "room@conference.example.org" in not_a_room.err
+    assert len(jitsi.cli.ok("tenant", "jitsi-rooms", "contoso")) == 1
+    jitsi.cli.ok("tenant", "create", "fabrikam", "--domain", "fabrikam.com")
+
+    monkeypatch.setenv("DIALCONF_ACTOR", HELPDESK)
+    assert len(jitsi.cli.ok("tenant", "jitsi-rooms", "contoso")) == 1  # helpdesk may look
+    refused = jitsi.cli("tenant", "jitsi-unmap", "contoso", "--room", f"standup@{MUC}")
+    assert refused.code != 0
+    monkeypatch.setenv("DIALCONF_ACTOR", ADMIN)
+    for command in (
+        ("jitsi-rooms", "fabrikam"),
+        ("jitsi-unmap", "fabrikam", "--created-since", "2020-01-01"),
+    ):
+        other = jitsi.cli("tenant", *command)
+        assert other.code != 0 and "'fabrikam' does not exist" in other.err
+    assert len(jitsi.cli.ok("tenant", "jitsi-rooms", "contoso")) == 1
