@@ -106,6 +106,13 @@ ROUTES = [
     Route("POST", "/api/v1/tenants/{tenant}/bridges", OPERATOR_ONLY, _body(name="extra")),
     Route("GET", "/api/v1/tenants/{tenant}/numbers", HELPDESK_MAY, _none),
     Route("POST", "/api/v1/tenants/{tenant}/numbers", OPERATOR_ONLY, _body(number="+13125550122")),
+    Route("GET", "/api/v1/tenants/{tenant}/jitsi-rooms", HELPDESK_MAY, _none),
+    Route(
+        "POST",
+        "/api/v1/tenants/{tenant}/jitsi-rooms/unmap",
+        ADMIN_ONLY,
+        _body(created_since="2020-01-01T00:00:00Z"),
+    ),
     Route("DELETE", "/api/v1/tenants/{tenant}/numbers/{number}", ADMIN_ONLY, _none, names_object=True),
     Route("PUT", "/api/v1/tenants/{tenant}/numbers/{number}/default", ADMIN_ONLY, _none, names_object=True),
     Route(

@@ -95,3 +95,38 @@ def test_bad_requests_change_nothing_and_helpdesk_and_other_tenants_are_refused(
         other = jitsi.cli("tenant", *command)
         assert other.code != 0 and "'fabrikam' does not exist" in other.err
     assert len(jitsi.cli.ok("tenant", "jitsi-rooms", "contoso")) == 1
+
+
+def test_the_api_lists_and_unmaps_the_same_rooms_with_the_clis_answers(
+    jitsi: WebWorld, client: TestClient
+) -> None:
+    for room in ("standup", "spam1", "spam2"):
+        _map(client, room)
+    token = jitsi.cli.ok("--as", ADMIN, "token", "create")["token"]
+    h = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/v1/tenants/contoso/jitsi-rooms", headers=h)
+    assert listed.status_code == 200
+    assert listed.json() == jitsi.cli.ok("--as", ADMIN, "tenant", "jitsi-rooms", "contoso")
+
+    unknown = client.post(
+        "/api/v1/tenants/contoso/jitsi-rooms/unmap",
+        json={"rooms": [f"spam1@{MUC}", f"ghost@{MUC}"]},
+        headers=h,
+    )
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+    assert f"ghost@{MUC}" in unknown.json()["detail"]
+    empty = client.post("/api/v1/tenants/contoso/jitsi-rooms/unmap", json={}, headers=h)
+    assert empty.status_code == 422 and "name the rooms to unmap" in empty.json()["detail"]
+    assert len(client.get("/api/v1/tenants/contoso/jitsi-rooms", headers=h).json()) == 3  # nothing unmapped
+
+    done = client.post(
+        "/api/v1/tenants/contoso/jitsi-rooms/unmap",
+        json={"rooms": [f"spam1@{MUC}", f"SPAM2@{MUC}"]},
+        headers=h,
+    )
+    assert done.status_code == 200 and done.json() == {"unmapped": [f"spam1@{MUC}", f"spam2@{MUC}"]}
+    assert [r["room"] for r in client.get("/api/v1/tenants/contoso/jitsi-rooms", headers=h).json()] == [
+        f"standup@{MUC}"
+    ]

@@ -5,13 +5,14 @@ To an admin or helpdesk account another tenant does not exist (404), whatever it
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
-from pydantic import Field, SecretStr
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field, SecretStr
 
 from dialconf.domain.ids import DEFAULT_BRIDGE_ID_LENGTH
-from dialconf.services import bridges, tenants
+from dialconf.services import bridges, jitsi, tenants
 from dialconf.web.api.models import BridgeOut, NumberOut, Request, TenantOut
 from dialconf.web.api.problems import problem_responses
 from dialconf.web.auth import CurrentActor
@@ -234,3 +235,45 @@ def remove_number(tenant: str, number: str, actor: CurrentActor, uow: Uow) -> di
 )
 def set_default_number(tenant: str, number: str, actor: CurrentActor, uow: Uow) -> dict[str, Any]:
     return bridges.set_default_number(uow, tenant=tenant, number=number, actor=actor).to_dict()
+
+
+class JitsiRoomOut(BaseModel):
+    room: str = Field(description="room@muc.domain, as Jitsi folds it")
+    conference_id: str
+    live: bool = Field(description="false: its ID was released; the room gets a new one when Jitsi next asks")
+    created_at: str
+
+
+class JitsiUnmap(Request):
+    rooms: list[str] = Field(default_factory=list, max_length=1000, description="room@muc.domain names")
+    created_since: datetime | None = Field(None, description="every room mapped at or after this time")
+
+
+class JitsiUnmapped(BaseModel):
+    unmapped: list[str]
+
+
+@router.get(
+    "/tenants/{tenant}/jitsi-rooms",
+    response_model=list[JitsiRoomOut],
+    responses=READ,
+    summary="The Jitsi rooms the conference mapper gave an ID, newest first",
+)
+def list_jitsi_rooms(
+    tenant: str, actor: CurrentActor, uow: Uow, limit: int = Query(1000, ge=1, le=jitsi.MAX_ROOM_LIST)
+) -> list[dict[str, Any]]:
+    return [v.to_dict() for v in jitsi.list_rooms(uow, tenant=tenant, actor=actor, limit=limit)]
+
+
+@router.post(
+    "/tenants/{tenant}/jitsi-rooms/unmap",
+    response_model=JitsiUnmapped,
+    responses=WRITE,
+    summary="Forget mapped Jitsi rooms: their IDs go into quarantine (admin)",
+)
+def unmap_jitsi_rooms(tenant: str, body: JitsiUnmap, actor: CurrentActor, uow: Uow) -> dict[str, Any]:
+    since = body.created_since
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    forgotten = jitsi.unmap_rooms(uow, tenant=tenant, actor=actor, rooms=body.rooms, created_since=since)
+    return {"unmapped": forgotten}
