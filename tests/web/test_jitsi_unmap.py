@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from dialconf.domain.roles import Actor
 from dialconf.services import dialin
-from tests.web.conftest import ADMIN, HELPDESK, WebWorld
+from tests.web.conftest import ADMIN, HELPDESK, WebWorld, sign_in
 
 MUC = "conference.meet.contoso.com"
 
@@ -130,3 +130,53 @@ def test_the_api_lists_and_unmaps_the_same_rooms_with_the_clis_answers(
     assert [r["room"] for r in client.get("/api/v1/tenants/contoso/jitsi-rooms", headers=h).json()] == [
         f"standup@{MUC}"
     ]
+
+
+def test_the_settings_page_lists_the_rooms_and_an_admin_unmaps_them_there(
+    jitsi: WebWorld, client: TestClient
+) -> None:
+    for room in ("standup", "spam1", "spam2"):
+        _map(client, room)
+    csrf = sign_in(client, ADMIN)
+    page = client.get("/settings").text
+    assert page.index(f"spam2@{MUC}") < page.index(f"spam1@{MUC}") < page.index(f"standup@{MUC}")
+
+    one = client.post(
+        "/settings/jitsi-unmap", data={"csrf": csrf, "tenant": "contoso", "room": f"standup@{MUC}"}
+    )
+    assert one.status_code == 303
+    assert "1 Jitsi room(s) unmapped" in client.get(one.headers["location"]).text
+    assert [r["room"] for r in jitsi.cli.ok("tenant", "jitsi-rooms", "contoso")] == [
+        f"spam2@{MUC}",
+        f"spam1@{MUC}",
+    ]
+
+    bad = client.post(
+        "/settings/jitsi-unmap", data={"csrf": csrf, "tenant": "contoso", "jitsi_since": "soon"}
+    )
+    assert bad.status_code == 422 and 'id="e-jitsi_since"' in bad.text
+    since = jitsi.cli.ok("tenant", "jitsi-rooms", "contoso")[1]["created_at"][
+        :19
+    ]  # spam1's time, to the second
+    both = client.post(
+        "/settings/jitsi-unmap", data={"csrf": csrf, "tenant": "contoso", "jitsi_since": since}
+    )
+    assert both.status_code == 303 and "count=2" in both.headers["location"]
+    assert jitsi.cli.ok("tenant", "jitsi-rooms", "contoso") == []
+    assert "No room mapped yet" in client.get("/settings").text
+
+
+def test_the_pages_unmap_needs_the_csrf_token_and_an_admin_of_the_tenant(
+    jitsi: WebWorld, client: TestClient
+) -> None:
+    _map(client, "standup")
+    jitsi.cli.ok("tenant", "create", "fabrikam", "--domain", "fabrikam.com")
+    form = {"tenant": "contoso", "room": f"standup@{MUC}"}
+    csrf = sign_in(client, ADMIN)
+    assert client.post("/settings/jitsi-unmap", data=form).status_code == 403  # no CSRF token
+    other = {"csrf": csrf, "tenant": "fabrikam", "jitsi_since": "2020-01-01T00:00"}
+    assert client.post("/settings/jitsi-unmap", data=other).status_code == 404
+    client.post("/signout", data={"csrf": csrf})
+    csrf = sign_in(client, HELPDESK)
+    assert client.post("/settings/jitsi-unmap", data={"csrf": csrf, **form}).status_code == 403
+    assert len(jitsi.cli.ok("tenant", "jitsi-rooms", "contoso")) == 1

@@ -7,6 +7,7 @@ Pages hide what the role may not do; the services refuse it regardless (Forbidde
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from dialconf.domain.roles import Actor, Permission, Role
 from dialconf.errors import DialconfError
-from dialconf.services import admins, audit, bridges, delivery, directory, outbox, tenants
+from dialconf.services import admins, audit, bridges, delivery, directory, jitsi, outbox, tenants
 from dialconf.services.views import TenantView
 from dialconf.web.auth import CsrfChecked, CurrentActor
 from dialconf.web.deps import Uow
@@ -198,9 +199,13 @@ def _settings(
             "caldav_username": t.caldav_username or "",
         }
     values.update(extra.pop("values", {}))
+    # the newest mapped Jitsi rooms, for a tenant with a MUC domain (a cap an abuser filled is emptied here)
+    rooms = jitsi.list_rooms(uow, tenant=t.name, actor=actor, limit=JITSI_ROOMS_SHOWN + 1) if t else []
     return render(
         request,
         "settings.html",
+        jitsi_rooms=rooms[:JITSI_ROOMS_SHOWN],
+        jitsi_rooms_more=len(rooms) > JITSI_ROOMS_SHOWN,
         status_code=status,
         values=values,
         errors=extra.pop("errors", {}),
@@ -214,10 +219,11 @@ def _settings(
 
 @router.get("/settings")
 def settings_page(
-    request: Request, actor: CurrentActor, uow: Uow, tenant: str | None = None, done: str = ""
+    request: Request, actor: CurrentActor, uow: Uow, tenant: str | None = None, done: str = "", count: int = 0
 ) -> Response:
     """Tenant settings; the conference ID mode is the operator's to change."""
-    return _settings(request, uow, actor, tenant, notice=DONE.get(done))
+    notice = f"{count} Jitsi room(s) unmapped" if done == "jitsi-unmap" else DONE.get(done)
+    return _settings(request, uow, actor, tenant, notice=notice)
 
 
 def _number(text: str) -> int | None:
@@ -327,6 +333,37 @@ def save_caldav(
         errors = {field: exc.message}
         return _settings(request, uow, actor, tenant, status=exc.status, errors=errors, values=values)
     return _back("/settings", "caldav", back)
+
+
+JITSI_ROOMS_SHOWN = 20
+
+
+@router.post("/settings/jitsi-unmap")
+def unmap_jitsi_rooms(
+    request: Request,
+    actor: CsrfChecked,
+    uow: Uow,
+    tenant: Annotated[str, Form()],
+    room: Annotated[str, Form()] = "",
+    jitsi_since: Annotated[str, Form()] = "",
+) -> Response:
+    """Forget one mapped Jitsi room, or every room mapped since a time (UTC)."""
+    since = None
+    if not room:
+        try:
+            since = datetime.fromisoformat(jitsi_since.strip())
+        except ValueError:
+            message = "give the time the rooms began to be mapped, such as 2026-12-01T09:00 (UTC)"
+            errors = {"jitsi_since": message}
+            values = {"jitsi_since": jitsi_since}
+            return _settings(request, uow, actor, tenant, status=422, errors=errors, values=values)
+        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+    rooms = [room] if room else []
+    forgotten = jitsi.unmap_rooms(uow, tenant=tenant, actor=actor, rooms=rooms, created_since=since)
+    back = {"done": "jitsi-unmap", "count": str(len(forgotten))}
+    if actor.role is Role.OPERATOR:
+        back["tenant"] = tenant
+    return RedirectResponse(f"/settings?{urlencode(back)}", status_code=303)
 
 
 @router.post("/settings/id-mode")
