@@ -325,20 +325,9 @@ def jitsi_unmap(
     A room Jitsi asks for again gets a new conference ID. For a cap filled by someone calling the
     public mapper: `--created-since` the time it began (see `jitsi.rooms.full` in the audit log).
     """
-    from datetime import UTC, datetime
-
-    from dialconf.errors import InvalidInput
     from dialconf.services import jitsi
 
-    since = None
-    if created_since is not None:
-        try:
-            since = datetime.fromisoformat(created_since.strip())
-        except ValueError:
-            raise InvalidInput(
-                f"--created-since must be an ISO 8601 time such as 2026-12-01T09:00, not '{created_since}'"
-            ) from None
-        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+    since = jitsi.parse_since(created_since) if created_since is not None else None
     rt = runtime(ctx)
     forgotten = jitsi.unmap_rooms(rt.uow(), tenant=name, actor=rt.actor, rooms=room, created_since=since)
     if as_json:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
 from sqlalchemy import func, select
@@ -243,6 +243,17 @@ def list_rooms(uow: UnitOfWork, *, tenant: str, actor: Actor, limit: int = 1000)
         return [RoomView(room, digits, state == "live", created) for room, digits, state, created in rows]
 
 
+def parse_since(text: str) -> datetime:
+    """A time as an admin types it (ISO 8601, such as 2026-12-01T09:00: UTC unless it has an offset)."""
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"--created-since must be an ISO 8601 time such as 2026-12-01T09:00, not '{text}'"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
 def unmap_rooms(
     uow: UnitOfWork,
     *,
@@ -259,6 +270,8 @@ def unmap_rooms(
     """
     if not rooms and created_since is None:
         raise InvalidInput("name the rooms to unmap, or give --created-since")
+    if created_since is not None and created_since.tzinfo is None:
+        created_since = created_since.replace(tzinfo=UTC)  # a time without an offset is UTC
     folded = sorted({fold_room(room) for room in rooms})
     with uow:
         t = get_tenant(uow, tenant, actor, Permission.MANAGE_SETTINGS)

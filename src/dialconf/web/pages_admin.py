@@ -7,7 +7,6 @@ Pages hide what the role may not do; the services refuse it regardless (Forbidde
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from dialconf.domain.roles import Actor, Permission, Role
-from dialconf.errors import DialconfError
+from dialconf.errors import DialconfError, InvalidInput
 from dialconf.services import admins, audit, bridges, delivery, directory, jitsi, outbox, tenants
 from dialconf.services.views import TenantView
 from dialconf.web.auth import CsrfChecked, CurrentActor
@@ -351,13 +350,10 @@ def unmap_jitsi_rooms(
     since = None
     if not room:
         try:
-            since = datetime.fromisoformat(jitsi_since.strip())
-        except ValueError:
-            message = "give the time the rooms began to be mapped, such as 2026-12-01T09:00 (UTC)"
-            errors = {"jitsi_since": message}
-            values = {"jitsi_since": jitsi_since}
+            since = jitsi.parse_since(jitsi_since)
+        except InvalidInput as exc:
+            errors, values = {"jitsi_since": exc.message}, {"jitsi_since": jitsi_since}
             return _settings(request, uow, actor, tenant, status=422, errors=errors, values=values)
-        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
     rooms = [room] if room else []
     forgotten = jitsi.unmap_rooms(uow, tenant=tenant, actor=actor, rooms=rooms, created_since=since)
     back = {"done": "jitsi-unmap", "count": str(len(forgotten))}

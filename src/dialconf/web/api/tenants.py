@@ -5,7 +5,7 @@ To an admin or helpdesk account another tenant does not exist (404), whatever it
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -272,8 +272,7 @@ def list_jitsi_rooms(
     summary="Forget mapped Jitsi rooms: their IDs go into quarantine (admin)",
 )
 def unmap_jitsi_rooms(tenant: str, body: JitsiUnmap, actor: CurrentActor, uow: Uow) -> dict[str, Any]:
-    since = body.created_since
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
-    forgotten = jitsi.unmap_rooms(uow, tenant=tenant, actor=actor, rooms=body.rooms, created_since=since)
+    forgotten = jitsi.unmap_rooms(
+        uow, tenant=tenant, actor=actor, rooms=body.rooms, created_since=body.created_since
+    )
     return {"unmapped": forgotten}
