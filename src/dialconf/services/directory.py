@@ -51,13 +51,17 @@ def number_on_bridge(uow: UnitOfWork, bridge: Bridge, number: str, *, toll_free:
     return row
 
 
-def own_or_bridge_toll(uow: UnitOfWork, user: User) -> int | None:
+def toll_number_id(user: User, bridge: Bridge | None) -> int | None:
     """The id of the toll number callers are given for a builtin user: their own default, or else
     the bridge's (a user enabled before the bridge had numbers has none of their own)."""
-    if user.toll_number_id is not None or user.provider != "builtin":
+    if user.toll_number_id is not None or user.provider != "builtin" or bridge is None:
         return user.toll_number_id
-    bridge = uow.session.get(Bridge, user.bridge_id)
-    return bridge.default_number_id if bridge is not None else None
+    return bridge.default_number_id
+
+
+def own_or_bridge_toll(uow: UnitOfWork, user: User) -> int | None:
+    """toll_number_id, reading the user's bridge."""
+    return toll_number_id(user, uow.session.get(Bridge, user.bridge_id))
 
 
 def user_views(uow: UnitOfWork, users: Sequence[User]) -> list[UserView]:
@@ -69,8 +73,7 @@ def user_views(uow: UnitOfWork, users: Sequence[User]) -> list[UserView]:
     bridge_ids = {u.bridge_id for u in users}
     tenants = {t.id: t for t in session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids)))}
     bridges = {b.id: b for b in session.scalars(select(Bridge).where(Bridge.id.in_(bridge_ids)))}
-    # a user without a toll number of their own is given the bridge's default (own_or_bridge_toll)
-    tolls = {u.id: u.toll_number_id or bridges[u.bridge_id].default_number_id for u in users}
+    tolls = {u.id: toll_number_id(u, bridges[u.bridge_id]) for u in users}
     number_ids = {n for u in users for n in (tolls[u.id], u.toll_free_number_id) if n is not None}
     nums = (
         {n.id: n.e164 for n in session.scalars(select(ServiceNumber).where(ServiceNumber.id.in_(number_ids)))}

@@ -244,14 +244,14 @@ def list_rooms(uow: UnitOfWork, *, tenant: str, actor: Actor, limit: int = 1000)
 
 
 def parse_since(text: str) -> datetime:
-    """A time as an admin types it (ISO 8601, such as 2026-12-01T09:00: UTC unless it has an offset)."""
+    """A time as an admin types it (ISO 8601, such as 2026-12-01T09:00; unmap_rooms reads it as UTC
+    unless it has an offset)."""
     try:
-        parsed = datetime.fromisoformat(text.strip())
+        return datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(
             f"--created-since must be an ISO 8601 time such as 2026-12-01T09:00, not '{text}'"
         ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def unmap_rooms(

@@ -39,8 +39,8 @@ DONE = {
 }
 
 
-def _back(path: str, done: str, tenant: str | None = None) -> RedirectResponse:
-    query = {"done": done, **({"tenant": tenant} if tenant else {})}
+def _back(path: str, done: str, tenant: str | None = None, **more: str) -> RedirectResponse:
+    query = {"done": done, **({"tenant": tenant} if tenant else {}), **more}
     return RedirectResponse(f"{path}?{urlencode(query)}", status_code=303)
 
 
@@ -174,8 +174,9 @@ _SETTING_KEYWORDS = {
 }
 
 
-def setting_field_of(message: str) -> str | None:
-    for keyword, name in _SETTING_KEYWORDS.items():
+def setting_field_of(message: str, keywords: dict[str, str] = _SETTING_KEYWORDS) -> str | None:
+    """The form field a refusal is about: the first of `keywords` (words -> field) found in its message."""
+    for keyword, name in keywords.items():
         if keyword in message:
             return name
     return None
@@ -285,15 +286,15 @@ def save_settings(
 
 
 # the words of caldav_settings' and update_settings' refusals, and the field each is about (in order)
-_CALDAV_KEYWORDS = (
-    ("give the password", "caldav_password"),
-    ("CalDAV URL", "caldav_url"),
-    ("calendar URL", "caldav_url"),
-    ("private address", "caldav_url"),
-    ("port", "caldav_url"),
-    ("user name", "caldav_username"),
-    ("password", "caldav_password"),
-)
+_CALDAV_KEYWORDS = {
+    "give the password": "caldav_password",
+    "CalDAV URL": "caldav_url",
+    "calendar URL": "caldav_url",
+    "private address": "caldav_url",
+    "port": "caldav_url",
+    "user name": "caldav_username",
+    "password": "caldav_password",
+}
 
 
 @router.post("/settings/caldav")
@@ -326,7 +327,7 @@ def save_caldav(
             caldav_password=caldav_password or None,
         )
     except DialconfError as exc:
-        field = next((name for word, name in _CALDAV_KEYWORDS if word in exc.message), None)
+        field = setting_field_of(exc.message, _CALDAV_KEYWORDS)
         if field is None or exc.status not in (403, 422):
             raise
         errors = {field: exc.message}
@@ -356,10 +357,8 @@ def unmap_jitsi_rooms(
             return _settings(request, uow, actor, tenant, status=422, errors=errors, values=values)
     rooms = [room] if room else []
     forgotten = jitsi.unmap_rooms(uow, tenant=tenant, actor=actor, rooms=rooms, created_since=since)
-    back = {"done": "jitsi-unmap", "count": str(len(forgotten))}
-    if actor.role is Role.OPERATOR:
-        back["tenant"] = tenant
-    return RedirectResponse(f"/settings?{urlencode(back)}", status_code=303)
+    back = tenant if actor.role is Role.OPERATOR else None
+    return _back("/settings", "jitsi-unmap", back, count=str(len(forgotten)))
 
 
 @router.post("/settings/id-mode")
